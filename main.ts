@@ -1,0 +1,22 @@
+/**
+ * `moe`: build modular multilingual language models. This file only assembles the command tree.
+ *
+ * @module
+ */
+import { Command } from "commander";
+import { runProgram } from "./commands/_run.ts";
+import { balanceCommand } from "./commands/balance.ts";
+import denoJson from "./deno.json" with { type: "json" };
+
+/** The whole command tree. */
+export function moeProgram(): Command {
+  return new Command("moe")
+    .description(
+      "Build modular multilingual language models: balance → tokenizer → router → teacher → experts → MoE",
+    )
+    .version(denoJson.version, "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .addCommand(balanceCommand());
+}
+
+if (import.meta.main) await runProgram(moeProgram(), Deno.args);
