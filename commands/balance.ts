@@ -1,0 +1,153 @@
+/**
+ * `moe balance`: build a balanced, de-duplicated, group-split dataset from corpora of any classes.
+ *
+ * @module
+ */
+import { Command, Option } from "commander";
+import { createProgress, UsageError, withAtomicDir } from "../core/cli/mod.ts";
+import { balance, type MeasureName, MEASURES, parseSplit } from "../core/data/mod.ts";
+import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
+
+interface BalanceFlags extends GlobalOptions {
+  input: string[];
+  out: string;
+  by: MeasureName;
+  target: string;
+  maxDiffPercent: number;
+  minChars: number;
+  seed: number;
+  split: string;
+  tokenizer?: string;
+  force?: boolean;
+}
+
+const EXAMPLES = `
+Examples:
+  moe balance --input en=fixtures/corpus/en.jsonl.gz --input fr=fixtures/corpus/fr.jsonl.gz \\
+    --input de=fixtures/corpus/de.jsonl.gz --input py=fixtures/corpus/py.jsonl.gz --out data/balanced
+  moe balance --input py=src/ --input en=notes.txt --by bytes --target 1000000 --out data/b --json`;
+
+/** The `balance` command. */
+export function balanceCommand(): Command {
+  return standardCommand(
+    "balance",
+    "Balance corpora by size into de-duplicated, group-split train/val/test sets",
+  )
+    .requiredOption(
+      "-i, --input <CLASS=PATH>",
+      "a class and a .jsonl(.gz), .txt file or directory (repeatable)",
+      collect,
+      [],
+    )
+    .requiredOption("-o, --out <DIR>", "output directory (written atomically)")
+    .addOption(new Option("--by <UNIT>", "size measure").choices(MEASURES).default("chars"))
+    .option("--target <min|N>", "per-class size: the smallest class, or N units", "min")
+    .option(
+      "--max-diff-percent <P>",
+      "allowed excess of a class over the target",
+      numberIn(0, 1000),
+      1,
+    )
+    .option(
+      "--min-chars <N>",
+      "drop documents shorter than N characters",
+      numberIn(0, 1e12, true),
+      1,
+    )
+    .option("--seed <N>", "seed for selection and splitting", numberIn(0, 2 ** 32 - 1, true), 1)
+    .option("--split <TRAIN,VAL,TEST>", "split fractions by group", "0.98,0.01,0.01")
+    .option("--tokenizer <FILE>", "tokenizer.json, for --by tokens")
+    .option("--force", "replace the output directory if it exists")
+    .addHelpText("after", EXAMPLES)
+    .action(action(async (flags: BalanceFlags) => {
+      const inputs = parseInputs(flags.input);
+      const split = usage(() => parseSplit(flags.split));
+      const target = parseTarget(flags.target);
+      if (flags.by === "tokens" && !flags.tokenizer) {
+        throw new UsageError("--by tokens needs --tokenizer FILE");
+      }
+      const tokens = flags.tokenizer ? await loadTokenCounter(flags.tokenizer) : undefined;
+      const progress = createProgress({ quiet: flags.json ?? false, unit: "MB", scale: 1e6 });
+      const { manifest, warnings } = await withAtomicDir(flags.out, (tmp) =>
+        balance(tmp, {
+          inputs,
+          by: flags.by,
+          target,
+          maxDiffPercent: flags.maxDiffPercent,
+          minChars: flags.minChars,
+          seed: flags.seed,
+          split,
+          command: ["moe", ...Deno.args],
+          progress,
+          ...(tokens ? { countTokens: tokens.count, tokenizer: tokens.info } : {}),
+        }), flags.force ?? false);
+      for (const warning of warnings) console.error(`moe: warning: ${warning}`);
+      if (flags.json) return printJson({ out: flags.out, ...manifest, warnings });
+      console.log(summaryTable(manifest.files, flags.by));
+      console.log(`wrote ${flags.out}/manifest.json`);
+    }));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function usage<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function parseInputs(specs: string[]): Map<string, string[]> {
+  const inputs = new Map<string, string[]>();
+  for (const spec of specs) {
+    const match = /^([A-Za-z0-9_-]+)=(.+)$/.exec(spec);
+    if (!match) {
+      throw new UsageError(
+        `Invalid --input "${spec}": expected CLASS=PATH with CLASS of letters, digits, _ or -`,
+      );
+    }
+    const [, cls, path] = match as unknown as [string, string, string];
+    inputs.set(cls, [...(inputs.get(cls) ?? []), path]);
+  }
+  return inputs;
+}
+
+function parseTarget(value: string): "min" | number {
+  if (value === "min") return "min";
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`Invalid --target "${value}": expected "min" or a positive number`);
+  }
+  return n;
+}
+
+async function loadTokenCounter(path: string) {
+  // The tokenizer module arrives with issue 3; imported lazily so balance works without it.
+  const { loadTokenizer } = await import("../core/tokenizer/mod.ts");
+  const tokenizer = await loadTokenizer(path);
+  return {
+    count: (text: string) => tokenizer.encode(text).length,
+    info: { path, fingerprint: tokenizer.fingerprint },
+  };
+}
+
+function summaryTable(
+  files: Record<
+    string,
+    { docs: number; chars: number; bytes: number; tokens?: number; groups: number }
+  >,
+  by: MeasureName,
+): string {
+  const rows = Object.entries(files).map(([rel, f]) =>
+    `${rel.padEnd(24)} ${String(f.docs).padStart(8)} ${String(f.groups).padStart(7)} ${
+      String(f.chars).padStart(12)
+    } ${String(f.bytes).padStart(12)}${f.tokens === undefined ? "" : String(f.tokens).padStart(12)}`
+  );
+  const header = `${"file".padEnd(24)} ${"docs".padStart(8)} ${"groups".padStart(7)} ${
+    "chars".padStart(12)
+  } ${"bytes".padStart(12)}${by === "tokens" ? "tokens".padStart(12) : ""}`;
+  return [header, ...rows].join("\n");
+}

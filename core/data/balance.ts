@@ -1,0 +1,337 @@
+/**
+ * `moe balance`: turns unbalanced corpora into a balanced, de-duplicated, group-split dataset.
+ *
+ * Two streaming passes over the inputs, so memory is a few numbers per document and never the
+ * text: pass 1 reads every document, drops duplicates and short ones and records its sizes, its
+ * group and a seeded priority; then each class is cut to the target ({@linkcode selectToTarget})
+ * and its groups are assigned to splits ({@linkcode assignGroups}); pass 2 reads the inputs again
+ * and writes the kept documents into `OUT/{split}/CLASS.jsonl.gz`.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type Progress, silentProgress } from "../cli/progress.ts";
+import { contentKey, seededUnit } from "./content_hash.ts";
+import {
+  type ClassStats,
+  type DatasetFile,
+  type DatasetManifest,
+  MANIFEST_VERSION,
+} from "./dataset.ts";
+import { type Document, inputSize, readDocuments } from "./documents.ts";
+import { JsonlGzWriter } from "./jsonl_writer.ts";
+import { countChars, measure, type MeasureName, type Sizes, utf8Length } from "./measure.ts";
+import { resolveTarget, selectToTarget } from "./select.ts";
+import { assignGroups, SPLITS } from "./split.ts";
+
+/** Everything `moe balance` needs; see the command's help for each field. */
+export interface BalanceOptions {
+  /** Input paths per class, in the order given. */
+  inputs: Map<string, string[]>;
+  by: MeasureName;
+  target: "min" | number;
+  /** Allowed excess of a class over the target, in percent. */
+  maxDiffPercent: number;
+  minChars: number;
+  seed: number;
+  /** Fractions for train, val, test. */
+  split: number[];
+  /** Token counter; required when `by` is `"tokens"`. */
+  countTokens?: (text: string) => number;
+  tokenizer?: { path: string; fingerprint: string };
+  /** Recorded in the manifest. */
+  command: string[];
+  progress?: Progress;
+}
+
+/** The manifest plus warnings worth showing to the user. */
+export interface BalanceResult {
+  manifest: DatasetManifest;
+  warnings: string[];
+}
+
+/** What pass 1 remembers of one class: a few numbers per document, no text. */
+interface ClassScan {
+  /** One flag per valid document read: 1 if kept (not a duplicate, long enough). */
+  kept: number[];
+  priority: number[];
+  sizes: Sizes[];
+  group: number[];
+  groupNames: string[];
+  stats: ClassStats;
+}
+
+/**
+ * Balances `options.inputs` into `outDir` (which must exist and be empty; the command wraps this
+ * in an atomic directory).
+ *
+ * @param outDir Directory to write `{split}/CLASS.jsonl.gz` and `manifest.json` into.
+ * @param options What to read and how to balance.
+ * @returns The manifest written and any warnings.
+ * @throws {Error} On unreadable inputs, malformed data or an empty class.
+ *
+ * @example
+ * ```ts
+ * import { balance } from "./balance.ts";
+ * const dir = await Deno.makeTempDir();
+ * const src = `${dir}/a.txt`;
+ * await Deno.writeTextFile(src, "one doc here\n\nanother doc\n\nthird one\n");
+ * const out = `${dir}/out`;
+ * await Deno.mkdir(out);
+ * const { manifest } = await balance(out, {
+ *   inputs: new Map([["x", [src]]]), by: "chars", target: "min", maxDiffPercent: 1, minChars: 0,
+ *   seed: 1, split: [1, 0, 0], command: [],
+ * });
+ * console.assert(manifest.files["train/x.jsonl.gz"]?.docs === 3);
+ * ```
+ */
+export async function balance(outDir: string, options: BalanceOptions): Promise<BalanceResult> {
+  if (options.by === "tokens" && !options.countTokens) {
+    throw new TypeError("Balancing by tokens needs a tokenizer (--tokenizer FILE)");
+  }
+  const progress = options.progress ?? silentProgress;
+  const warnings: string[] = [];
+  const totalBytes = await sumInputSizes(options.inputs);
+
+  // Pass 1: measure every document once.
+  const seen = new Set<string>();
+  const scans = new Map<string, ClassScan>();
+  let read = 0;
+  progress.start(totalBytes, "balance: read");
+  for (const [cls, paths] of options.inputs) {
+    scans.set(cls, await scanClass(cls, paths, seen, options, (n) => progress.update(read += n)));
+  }
+  progress.stop();
+
+  // Cut every class to the target, then split its groups.
+  const available = [...scans.values()].map((s) => measureOf(s.stats.available, options.by));
+  const target = resolveTarget(options.target, available);
+  const cap = target * (1 + options.maxDiffPercent / 100);
+  const plans = new Map<string, { selected: Uint8Array; groupSplit: Uint8Array }>();
+  for (const [cls, scan] of scans) {
+    if (scan.priority.length === 0) {
+      throw new Error(
+        `Class "${cls}" is empty: no usable documents in ${
+          scan.stats.inputs.map((p) => `"${p}"`).join(", ")
+        }`,
+      );
+    }
+    const sizes = scan.sizes.map((s) => measureOf(s, options.by));
+    const { selected, total } = selectToTarget(scan.priority, sizes, target, cap);
+    if (total < target) {
+      warnings.push(`Class "${cls}" has only ${total} ${options.by}, below the target ${target}`);
+    }
+    plans.set(cls, {
+      selected,
+      groupSplit: splitGroups(cls, scan, selected, sizes, options, warnings),
+    });
+  }
+
+  // Pass 2: write what was kept.
+  const files: Record<string, DatasetFile> = {};
+  read = 0;
+  progress.start(totalBytes, "balance: write");
+  for (const [cls, paths] of options.inputs) {
+    const scan = scans.get(cls)!;
+    const plan = plans.get(cls)!;
+    const written = await writeClass(
+      outDir,
+      cls,
+      paths,
+      scan,
+      plan,
+      options,
+      (n) => progress.update(read += n),
+    );
+    Object.assign(files, written);
+    for (const file of Object.values(written)) addSizes(scan.stats.selected, file);
+  }
+  progress.stop();
+
+  const manifest: DatasetManifest = {
+    format: "moe-balanced-dataset",
+    version: MANIFEST_VERSION,
+    command: options.command,
+    seed: options.seed,
+    options: {
+      by: options.by,
+      target: options.target,
+      targetSize: target,
+      maxDiffPercent: options.maxDiffPercent,
+      minChars: options.minChars,
+      split: options.split,
+    },
+    classes: [...options.inputs.keys()],
+    splits: SPLITS.filter((_, s) => options.split[s]! > 0),
+    stats: Object.fromEntries([...scans].map(([cls, scan]) => [cls, scan.stats])),
+    files,
+    ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
+  };
+  await Deno.writeTextFile(join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  return { manifest, warnings };
+}
+
+async function scanClass(
+  cls: string,
+  paths: string[],
+  seen: Set<string>,
+  options: BalanceOptions,
+  onBytes: (n: number) => void,
+): Promise<ClassScan> {
+  const zero =
+    (): Sizes => (options.countTokens
+      ? { docs: 0, chars: 0, bytes: 0, tokens: 0 }
+      : { docs: 0, chars: 0, bytes: 0 });
+  const scan: ClassScan = {
+    kept: [],
+    priority: [],
+    sizes: [],
+    group: [],
+    groupNames: [],
+    stats: {
+      inputs: paths,
+      read: 0,
+      duplicates: 0,
+      tooShort: 0,
+      invalidUtf8: 0,
+      available: zero(),
+      selected: zero(),
+    },
+  };
+  const groupIndex = new Map<string, number>();
+  const onInvalidUtf8 = () => scan.stats.invalidUtf8++;
+  for (const path of paths) {
+    for await (const doc of readDocuments(path, { onBytes, onInvalidUtf8 })) {
+      scan.stats.read++;
+      const key = contentKey(doc.text);
+      const tooShort = countChars(doc.text) < options.minChars;
+      const duplicate = !tooShort && seen.has(key);
+      scan.kept.push(tooShort || duplicate ? 0 : 1);
+      if (tooShort) scan.stats.tooShort++;
+      if (duplicate) scan.stats.duplicates++;
+      if (tooShort || duplicate) continue;
+      seen.add(key);
+      let g = groupIndex.get(doc.group);
+      if (g === undefined) {
+        g = scan.groupNames.push(doc.group) - 1;
+        groupIndex.set(doc.group, g);
+      }
+      const sizes = measure(doc.text, options.countTokens);
+      scan.priority.push(seededUnit(options.seed, cls, key));
+      scan.sizes.push(sizes);
+      scan.group.push(g);
+      addSizes(scan.stats.available, sizes);
+    }
+  }
+  return scan;
+}
+
+function splitGroups(
+  cls: string,
+  scan: ClassScan,
+  selected: Uint8Array,
+  sizes: number[],
+  options: BalanceOptions,
+  warnings: string[],
+): Uint8Array {
+  const groupSizes = new Array<number>(scan.groupNames.length).fill(0);
+  scan.group.forEach((g, i) => {
+    if (selected[i]) groupSizes[g]! += sizes[i]!;
+  });
+  const used = groupSizes.map((_, g) => g).filter((g) => groupSizes[g]! > 0);
+  const order = used
+    .map((g) => ({ g, u: seededUnit(options.seed, "split", cls, scan.groupNames[g]!) }))
+    .sort((a, b) => a.u - b.u || a.g - b.g)
+    .map(({ g }) => g);
+  const wanted = options.split.filter((f) => f > 0).length;
+  if (used.length < wanted) {
+    warnings.push(
+      `Class "${cls}" has ${used.length} group(s) for ${wanted} splits: some splits get none of it`,
+    );
+  }
+  return assignGroups(groupSizes, order, options.split);
+}
+
+async function writeClass(
+  outDir: string,
+  cls: string,
+  paths: string[],
+  scan: ClassScan,
+  plan: { selected: Uint8Array; groupSplit: Uint8Array },
+  options: BalanceOptions,
+  onBytes: (n: number) => void,
+): Promise<Record<string, DatasetFile>> {
+  const writers = new Map<number, JsonlGzWriter>();
+  const files = new Map<number, DatasetFile & { groupSeen: Set<number> }>();
+  for (const [s, name] of SPLITS.entries()) {
+    if (options.split[s]! <= 0) continue;
+    await Deno.mkdir(join(outDir, name), { recursive: true });
+    writers.set(s, await JsonlGzWriter.create(join(outDir, name, `${cls}.jsonl.gz`)));
+    const file = {
+      class: cls,
+      split: name,
+      groups: 0,
+      sha256: "",
+      docs: 0,
+      chars: 0,
+      bytes: 0,
+      groupSeen: new Set<number>(),
+    };
+    files.set(s, options.countTokens ? { ...file, tokens: 0 } : file);
+  }
+  let r = 0; // index over valid documents read
+  let k = 0; // index over kept documents
+  for (const path of paths) {
+    for await (const doc of readDocuments(path, { onBytes })) {
+      if (r >= scan.kept.length) throw changedInput(path);
+      if (!scan.kept[r++]) continue;
+      const i = k++;
+      if (!plan.selected[i]) continue;
+      const s = plan.groupSplit[scan.group[i]!]!;
+      const file = files.get(s)!;
+      const sizes = scan.sizes[i]!;
+      if (sizes.bytes !== utf8Length(doc.text)) throw changedInput(path);
+      addSizes(file, sizes);
+      file.groupSeen.add(scan.group[i]!);
+      await writers.get(s)!.write(record(doc));
+    }
+  }
+  if (r !== scan.kept.length) throw changedInput(paths.join(", "));
+  const out: Record<string, DatasetFile> = {};
+  for (const [s, file] of files) {
+    const { groupSeen, ...entry } = file;
+    out[`${SPLITS[s]}/${cls}.jsonl.gz`] = {
+      ...entry,
+      groups: groupSeen.size,
+      sha256: await writers.get(s)!.close(),
+    };
+  }
+  return out;
+}
+
+function record(doc: Document): Document {
+  return { id: doc.id, group: doc.group, text: doc.text };
+}
+
+function changedInput(path: string): Error {
+  return new Error(
+    `Input "${path}" changed while balancing: its documents differ between the two passes`,
+  );
+}
+
+function measureOf(sizes: Sizes, by: MeasureName): number {
+  return sizes[by] ?? 0;
+}
+
+function addSizes(into: Sizes, sizes: Sizes): void {
+  into.docs += sizes.docs;
+  into.chars += sizes.chars;
+  into.bytes += sizes.bytes;
+  if (into.tokens !== undefined) into.tokens += sizes.tokens ?? 0;
+}
+
+async function sumInputSizes(inputs: Map<string, string[]>): Promise<number> {
+  let total = 0;
+  for (const paths of inputs.values()) for (const path of paths) total += await inputSize(path);
+  return total;
+}

@@ -1,0 +1,50 @@
+/**
+ * Content keys for exact de-duplication and seeded, position-independent pseudo-random numbers.
+ * Selection and splitting draw from these so that the same inputs and seed always give the same
+ * output, whatever order the documents were read in.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+
+/**
+ * The de-duplication key of a text: MD5 of the text with every whitespace run collapsed to one
+ * space and the ends trimmed, as 32 hex characters. Texts that differ only in whitespace collide
+ * on purpose.
+ *
+ * @example
+ * ```ts
+ * import { contentKey } from "./content_hash.ts";
+ * console.assert(contentKey("a  b\n") === contentKey("a b"));
+ * console.assert(contentKey("a b") !== contentKey("ab"));
+ * ```
+ */
+export function contentKey(text: string): string {
+  return createHash("md5").update(text.replace(/\s+/g, " ").trim()).digest("hex");
+}
+
+/**
+ * A uniform number in [0, 1) derived from a seed and any number of strings (FNV-1a, then a
+ * murmur3 finaliser for good low bits). Same arguments, same number.
+ *
+ * @example
+ * ```ts
+ * import { seededUnit } from "./content_hash.ts";
+ * const x = seededUnit(7, "en", "doc-1");
+ * console.assert(x >= 0 && x < 1 && x === seededUnit(7, "en", "doc-1"));
+ * console.assert(x !== seededUnit(8, "en", "doc-1"));
+ * ```
+ */
+export function seededUnit(seed: number, ...parts: string[]): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (const part of parts) {
+    for (let i = 0; i < part.length; i++) h = Math.imul(h ^ part.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 0x1f, 0x01000193); // separator, so ("ab","c") ≠ ("a","bc")
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) / 4294967296;
+}

@@ -1,0 +1,37 @@
+/**
+ * Runs the real `moe` command line in a subprocess, for tests of exit codes and output.
+ *
+ * @module
+ */
+
+/** What a `moe` run printed and returned. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/**
+ * Runs `moe ...args` with all permissions; stdout/stderr are pipes (so progress bars stay off).
+ *
+ * @param args Arguments after `moe`.
+ * @param stdin Optional text fed on standard input.
+ */
+export async function moe(args: string[], stdin?: string): Promise<CliResult> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await child.output();
+  const decoder = new TextDecoder();
+  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+}
