@@ -6,6 +6,7 @@
 import { Command } from "commander";
 import { runProgram } from "./commands/_run.ts";
 import { balanceCommand } from "./commands/balance.ts";
+import { demoCommand } from "./commands/demo.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 /** The whole command tree. */
@@ -16,7 +17,8 @@ export function moeProgram(): Command {
     )
     .version(denoJson.version, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
-    .addCommand(balanceCommand());
+    .addCommand(balanceCommand())
+    .addCommand(demoCommand());
 }
 
 if (import.meta.main) await runProgram(moeProgram(), Deno.args);

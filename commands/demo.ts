@@ -1,0 +1,81 @@
+/**
+ * `moe demo`: runs the whole pipeline on the bundled fixtures, printing each command line and what
+ * it produced. Each step is a real `moe` subprocess, so the printed lines can be pasted.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { basename, join } from "node:path";
+import { action, type GlobalOptions, printJson, standardCommand } from "./_run.ts";
+
+interface DemoFlags extends GlobalOptions {
+  out: string;
+}
+
+/** One step of the demo: a title and the `moe` arguments, with `OUT` standing for the work dir. */
+interface Step {
+  title: string;
+  args: string[];
+}
+
+const CLASSES = ["en", "fr", "de", "py"];
+
+/** The pipeline, in order. */
+function steps(): Step[] {
+  return [
+    {
+      title: "balance the four fixture corpora by characters into train/val/test",
+      args: [
+        "balance",
+        ...CLASSES.flatMap((c) => ["--input", `${c}=fixtures/corpus/${c}.jsonl.gz`]),
+        "--split",
+        "0.8,0.1,0.1",
+        "--out",
+        "OUT/data",
+        "--force",
+      ],
+    },
+  ];
+}
+
+/** The `demo` command. */
+export function demoCommand(): Command {
+  return standardCommand(
+    "demo",
+    "Run the whole pipeline on the bundled fixtures and show what each step produced",
+  )
+    .option("-o, --out <DIR>", "work directory for the demo's outputs", ".demo")
+    .addHelpText("after", "\nExamples:\n  moe demo\n  moe demo --out /tmp/moe-demo --json")
+    .action(action(async (flags: DemoFlags) => {
+      await Deno.mkdir(flags.out, { recursive: true });
+      const report: { title: string; command: string; seconds: number; output: string }[] = [];
+      for (const [i, step] of steps().entries()) {
+        const args = step.args.map((a) => a.replace(/^OUT(?=\/)/, flags.out));
+        const command = `moe ${args.join(" ")}`;
+        if (!flags.json) console.log(`\n[${i + 1}] ${step.title}\n$ ${command}`);
+        const start = performance.now();
+        const output = await runSelf(args);
+        const seconds = (performance.now() - start) / 1000;
+        report.push({ title: step.title, command, seconds, output });
+        if (!flags.json) console.log(`${output.trimEnd()}\n(${seconds.toFixed(1)} s)`);
+      }
+      if (flags.json) printJson({ out: flags.out, steps: report });
+    }));
+}
+
+/** Runs this same program with `args`; fails with the step's stderr if it fails. */
+async function runSelf(args: string[]): Promise<string> {
+  // A compiled `moe` binary is its own entry point; under `deno run` the script must be named.
+  const compiled = !basename(Deno.execPath()).startsWith("deno");
+  const main = join(new URL(".", import.meta.url).pathname, "..", "main.ts");
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: compiled ? args : ["run", "-A", main, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  if (code !== 0) {
+    throw new Error(`Demo step "moe ${args.join(" ")}" failed: ${text.decode(stderr).trim()}`);
+  }
+  return text.decode(stdout);
+}
