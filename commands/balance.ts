@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { Command, Option } from "commander";
+import { type Command, Option } from "commander";
 import { createProgress, UsageError, withAtomicDir } from "../core/cli/mod.ts";
 import { balance, type MeasureName, MEASURES, parseSplit } from "../core/data/mod.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
