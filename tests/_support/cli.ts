@@ -33,5 +33,9 @@ export async function moe(args: string[], stdin?: string): Promise<CliResult> {
   }
   const { code, stdout, stderr } = await child.output();
   const decoder = new TextDecoder();
-  return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
+  // Deno's own first-run fetch notices ("Download https://…") are not moe's output.
+  const ours = decoder.decode(stderr).split("\n").filter((l) => !l.startsWith("Download ")).join(
+    "\n",
+  );
+  return { code, stdout: decoder.decode(stdout), stderr: ours };
 }
