@@ -11,6 +11,7 @@
  */
 import { join } from "node:path";
 import { type Progress, silentProgress } from "../cli/progress.ts";
+import { Column, KeySet64 } from "./columns.ts";
 import { contentKey, seededUnit } from "./content_hash.ts";
 import {
   type ClassStats,
@@ -50,13 +51,16 @@ export interface BalanceResult {
   warnings: string[];
 }
 
-/** What pass 1 remembers of one class: a few numbers per document, no text. */
+/** What pass 1 remembers of one class: about 30 bytes per document, no text. */
 interface ClassScan {
   /** One flag per valid document read: 1 if kept (not a duplicate, long enough). */
-  kept: number[];
-  priority: number[];
-  sizes: Sizes[];
-  group: number[];
+  kept: Column<Uint8Array>;
+  /** The rest is per kept document. */
+  priority: Column<Float64Array>;
+  chars: Column<Float64Array>;
+  bytes: Column<Float64Array>;
+  tokens: Column<Float64Array>;
+  group: Column<Int32Array>;
   groupNames: string[];
   stats: ClassStats;
 }
@@ -94,7 +98,7 @@ export async function balance(outDir: string, options: BalanceOptions): Promise<
   const totalBytes = await sumInputSizes(options.inputs);
 
   // Pass 1: measure every document once.
-  const seen = new Set<string>();
+  const seen = new KeySet64();
   const scans = new Map<string, ClassScan>();
   let read = 0;
   progress.start(totalBytes, "balance: read");
@@ -116,8 +120,8 @@ export async function balance(outDir: string, options: BalanceOptions): Promise<
         }`,
       );
     }
-    const sizes = scan.sizes.map((s) => measureOf(s, options.by));
-    const { selected, total } = selectToTarget(scan.priority, sizes, target, cap);
+    const sizes = sizeColumn(scan, options.by);
+    const { selected, total } = selectToTarget(scan.priority.view(), sizes, target, cap);
     if (total < target) {
       warnings.push(`Class "${cls}" has only ${total} ${options.by}, below the target ${target}`);
     }
@@ -174,7 +178,7 @@ export async function balance(outDir: string, options: BalanceOptions): Promise<
 async function scanClass(
   cls: string,
   paths: string[],
-  seen: Set<string>,
+  seen: KeySet64,
   options: BalanceOptions,
   onBytes: (n: number) => void,
 ): Promise<ClassScan> {
@@ -183,10 +187,12 @@ async function scanClass(
       ? { docs: 0, chars: 0, bytes: 0, tokens: 0 }
       : { docs: 0, chars: 0, bytes: 0 });
   const scan: ClassScan = {
-    kept: [],
-    priority: [],
-    sizes: [],
-    group: [],
+    kept: new Column(Uint8Array),
+    priority: new Column(Float64Array),
+    chars: new Column(Float64Array),
+    bytes: new Column(Float64Array),
+    tokens: new Column(Float64Array),
+    group: new Column(Int32Array),
     groupNames: [],
     stats: {
       inputs: paths,
@@ -205,20 +211,21 @@ async function scanClass(
       scan.stats.read++;
       const key = contentKey(doc.text);
       const tooShort = countChars(doc.text) < options.minChars;
-      const duplicate = !tooShort && seen.has(key);
+      const duplicate = !tooShort && !seen.add(key.hi, key.lo);
       scan.kept.push(tooShort || duplicate ? 0 : 1);
       if (tooShort) scan.stats.tooShort++;
       if (duplicate) scan.stats.duplicates++;
       if (tooShort || duplicate) continue;
-      seen.add(key);
       let g = groupIndex.get(doc.group);
       if (g === undefined) {
         g = scan.groupNames.push(doc.group) - 1;
         groupIndex.set(doc.group, g);
       }
       const sizes = measure(doc.text, options.countTokens);
-      scan.priority.push(seededUnit(options.seed, cls, key));
-      scan.sizes.push(sizes);
+      scan.priority.push(seededUnit(options.seed, cls, `${key.hi}:${key.lo}`));
+      scan.chars.push(sizes.chars);
+      scan.bytes.push(sizes.bytes);
+      scan.tokens.push(sizes.tokens ?? 0);
       scan.group.push(g);
       addSizes(scan.stats.available, sizes);
     }
@@ -230,12 +237,12 @@ function splitGroups(
   cls: string,
   scan: ClassScan,
   selected: Uint8Array,
-  sizes: number[],
+  sizes: ArrayLike<number>,
   options: BalanceOptions,
   warnings: string[],
 ): Uint8Array {
   const groupSizes = new Array<number>(scan.groupNames.length).fill(0);
-  scan.group.forEach((g, i) => {
+  scan.group.view().forEach((g, i) => {
     if (selected[i]) groupSizes[g]! += sizes[i]!;
   });
   const used = groupSizes.map((_, g) => g).filter((g) => groupSizes[g]! > 0);
@@ -284,16 +291,16 @@ async function writeClass(
   for (const path of paths) {
     for await (const doc of readDocuments(path, { onBytes })) {
       if (r >= scan.kept.length) throw changedInput(path);
-      if (!scan.kept[r++]) continue;
+      if (!scan.kept.get(r++)) continue;
       const i = k++;
       if (!plan.selected[i]) continue;
-      const s = plan.groupSplit[scan.group[i]!]!;
-      const file = files.get(s)!;
-      const sizes = scan.sizes[i]!;
+      const group = scan.group.get(i)!;
+      const file = files.get(plan.groupSplit[group]!)!;
+      const sizes = sizesOf(scan, i, options);
       if (sizes.bytes !== utf8Length(doc.text)) throw changedInput(path);
       addSizes(file, sizes);
-      file.groupSeen.add(scan.group[i]!);
-      await writers.get(s)!.write(record(doc));
+      file.groupSeen.add(group);
+      await writers.get(plan.groupSplit[group]!)!.write(record(doc));
     }
   }
   if (r !== scan.kept.length) throw changedInput(paths.join(", "));
@@ -321,6 +328,17 @@ function changedInput(path: string): Error {
 
 function measureOf(sizes: Sizes, by: MeasureName): number {
   return sizes[by] ?? 0;
+}
+
+function sizeColumn(scan: ClassScan, by: MeasureName): ArrayLike<number> {
+  if (by === "docs") return new Float64Array(scan.chars.length).fill(1);
+  return scan[by].view();
+}
+
+function sizesOf(scan: ClassScan, i: number, options: BalanceOptions): Sizes {
+  const sizes: Sizes = { docs: 1, chars: scan.chars.get(i)!, bytes: scan.bytes.get(i)! };
+  if (options.countTokens) sizes.tokens = scan.tokens.get(i)!;
+  return sizes;
 }
 
 function addSizes(into: Sizes, sizes: Sizes): void {

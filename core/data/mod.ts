@@ -21,3 +21,4 @@ export * from "./split.ts";
 export * from "./dataset.ts";
 export * from "./jsonl_writer.ts";
 export * from "./balance.ts";
+export * from "./columns.ts";
