@@ -1,0 +1,20 @@
+/**
+ * In-graph optimization: AdamW with decoupled weight decay, bias correction and global-norm
+ * clipping, assembled with the model's loss and its gradients into one training-step graph (or two
+ * graphs for gradient accumulation).
+ *
+ * @example
+ * ```ts
+ * import { mul, reduceSum } from "../graph/mod.ts";
+ * import { ADAMW_DEFAULTS, buildTrainingStep } from "./mod.ts";
+ * const step = buildTrainingStep("sq", (g) => {
+ *   const w = g.parameter("w", [2], Float32Array.of(1, 2));
+ *   return reduceSum(mul(w, w));
+ * }, ADAMW_DEFAULTS);
+ * console.assert(step.model.byteLength > 0 && step.initialState.has("w.adam_m"));
+ * ```
+ *
+ * @module
+ */
+export * from "./adamw.ts";
+export * from "./train_step.ts";
