@@ -7,6 +7,7 @@ import { Command } from "commander";
 import { runProgram } from "./commands/_run.ts";
 import { balanceCommand } from "./commands/balance.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { tokenizerCommand } from "./commands/tokenizer.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 /** The whole command tree. */
@@ -18,7 +19,8 @@ export function moeProgram(): Command {
     .version(denoJson.version, "-V, --version")
     .showHelpAfterError("(run with --help for usage)")
     .addCommand(balanceCommand())
-    .addCommand(demoCommand());
+    .addCommand(demoCommand())
+    .addCommand(tokenizerCommand());
 }
 
 if (import.meta.main) await runProgram(moeProgram(), Deno.args);
