@@ -35,6 +35,37 @@ function steps(): Step[] {
         "--force",
       ],
     },
+    {
+      title: "train a byte-level BPE tokenizer on the train split",
+      args: [
+        "tokenizer",
+        "train",
+        "OUT/data",
+        "--vocab-size",
+        "4000",
+        "--out",
+        "OUT/tok.json",
+        "--force",
+      ],
+    },
+    {
+      title: "encode every split into token shards",
+      args: [
+        "tokenizer",
+        "encode",
+        "--data",
+        "OUT/data",
+        "--tokenizer",
+        "OUT/tok.json",
+        "--out",
+        "OUT/tokens",
+        "--force",
+      ],
+    },
+    {
+      title: "measure compression (bytes per token) per class on the validation split",
+      args: ["tokenizer", "info", "--tokenizer", "OUT/tok.json", "--data", "OUT/data"],
+    },
   ];
 }
 
