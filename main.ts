@@ -8,6 +8,7 @@ import { runProgram } from "./commands/_run.ts";
 import { balanceCommand } from "./commands/balance.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { tokenizerCommand } from "./commands/tokenizer.ts";
+import { routerCommand } from "./commands/router.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 /** The whole command tree. */
@@ -20,7 +21,8 @@ export function moeProgram(): Command {
     .showHelpAfterError("(run with --help for usage)")
     .addCommand(balanceCommand())
     .addCommand(demoCommand())
-    .addCommand(tokenizerCommand());
+    .addCommand(tokenizerCommand())
+    .addCommand(routerCommand());
 }
 
 if (import.meta.main) await runProgram(moeProgram(), Deno.args);

@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+
+const INPUTS = ["en", "fr", "de", "py"].flatMap((
+  c,
+) => ["--input", `${c}=fixtures/corpus/${c}.jsonl.gz`]);
+
+async function moe(args: string[], stdin?: string) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "main.ts", ...args],
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+const dir = await Deno.makeTempDir();
+const model = `${dir}/router.json`;
+const trained = await moe([
+  "router",
+  "train",
+  ...INPUTS,
+  "--windows",
+  "300",
+  "--out",
+  model,
+  "--json",
+]);
+
+Deno.test("moe router train writes a model file and reports JSON", () => {
+  assert.equal(trained.code, 0, trained.stderr);
+  const report = JSON.parse(trained.stdout);
+  assert.deepEqual(report.classes, ["en", "fr", "de", "py"]);
+  assert.equal(report.windows, 4 * 300 + 150);
+});
+
+Deno.test("moe router train refuses to overwrite without --force", async () => {
+  const r = await moe(["router", "train", ...INPUTS, "--windows", "50", "--out", model]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /already exists \(use --force/);
+});
+
+Deno.test("moe router route prints class and probabilities for arguments and stdin", async () => {
+  const r = await moe([
+    "router",
+    "route",
+    "--model",
+    model,
+    "import os\nimport sys\n\ndef main():\n    pass",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^py\t[01]\.\d{4}\ten=/);
+  const j = await moe(["router", "route", "--model", model, "--json"], "");
+  const [empty] = JSON.parse(j.stdout);
+  assert.equal(empty.label, "unknown");
+  assert.equal(empty.reason, "empty");
+  assert.equal(Object.keys(empty.probabilities).length, 4);
+});
+
+Deno.test("moe router eval prints the confusion matrix and rejects unknown labels by name", async () => {
+  const ok = await moe([
+    "router",
+    "eval",
+    "--model",
+    model,
+    "--input",
+    "fr=fixtures/ood/fr-ud-sentences.jsonl.gz",
+    "--lengths",
+    "0,64",
+    "--windows",
+    "50",
+  ]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /confusion \(rows true, columns predicted\)/);
+  assert.match(ok.stdout, /window whole documents/);
+  const jsonl = `${dir}/labelled.jsonl`;
+  await Deno.writeTextFile(
+    jsonl,
+    '{"text":"hola amigos","label":"es"}\n{"text":"hello","label":"en"}\n',
+  );
+  const bad = await moe(["router", "eval", "--model", model, "--jsonl", jsonl]);
+  assert.equal(bad.code, 1);
+  assert.match(
+    bad.stderr,
+    /^moe: Labels "es" are not classes of the router \(classes: en, fr, de, py\)/,
+  );
+});
+
+Deno.test("moe router commands fail with one clear line on a corrupt model file", async () => {
+  const corrupt = `${dir}/corrupt.json`;
+  await Deno.writeTextFile(corrupt, '{"format":"moe-router","version":0}');
+  const r = await moe(["router", "route", "--model", corrupt, "hello"]);
+  assert.equal(r.code, 1);
+  assert.equal(
+    r.stderr.trim(),
+    `moe: Cannot load router "${corrupt}": version 0 is not supported (expected 1)`,
+  );
+});
+
+Deno.test("moe router train --data and eval --compare work on a dataset written by moe balance", async () => {
+  const data = `${dir}/balanced`;
+  const bal = await moe([
+    "balance",
+    ...INPUTS,
+    "--out",
+    data,
+    "--split",
+    "0.7,0.15,0.15",
+    "--json",
+  ]);
+  assert.equal(bal.code, 0, bal.stderr);
+  const out = `${dir}/from-data.json`;
+  const t = await moe(["router", "train", "--data", data, "--windows", "200", "--out", out]);
+  assert.equal(t.code, 0, t.stderr);
+  const cmp = await moe([
+    "router",
+    "eval",
+    "--model",
+    out,
+    "--compare",
+    "--train-data",
+    data,
+    "--train-windows",
+    "200",
+    "--data",
+    data,
+    "--lengths",
+    "64",
+    "--windows",
+    "50",
+    "--json",
+  ]);
+  assert.equal(cmp.code, 0, cmp.stderr);
+  const { results } = JSON.parse(cmp.stdout);
+  assert.deepEqual(results.map((r: { name: string }) => r.name), [
+    out,
+    "logistic-nb",
+    "logistic",
+    "naive-bayes",
+    "centroid",
+  ]);
+  for (const r of results) {
+    assert.ok(r.reports[0].accuracy > 0.7, `${r.name}: ${r.reports[0].accuracy}`);
+  }
+});
