@@ -66,6 +66,57 @@ function steps(): Step[] {
       title: "measure compression (bytes per token) per class on the validation split",
       args: ["tokenizer", "info", "--tokenizer", "OUT/tok.json", "--data", "OUT/data"],
     },
+    {
+      title: "train the router (per-sequence class with calibrated probabilities)",
+      args: [
+        "router",
+        "train",
+        "--data",
+        "OUT/data",
+        "--windows",
+        "1500",
+        "--out",
+        "OUT/router.json",
+        "--force",
+      ],
+    },
+    {
+      title:
+        "evaluate the router on out-of-distribution text (GIMP help, UD sentences, numpy) at 128 characters",
+      args: [
+        "router",
+        "eval",
+        "--model",
+        "OUT/router.json",
+        ...["en", "fr", "de"].flatMap((
+          c,
+        ) => [
+          "--input",
+          `${c}=fixtures/ood/${c}-gimp-help.jsonl.gz`,
+          "--input",
+          `${c}=fixtures/ood/${c}-ud-sentences.jsonl.gz`,
+        ]),
+        "--input",
+        "py=fixtures/ood/py-numpy.jsonl.gz",
+        "--lengths",
+        "128",
+        "--windows",
+        "300",
+      ],
+    },
+    {
+      title: "route a few prompts",
+      args: [
+        "router",
+        "route",
+        "--model",
+        "OUT/router.json",
+        "def main(argv):",
+        "To edit XML files, use your preferred text editor.",
+        "Der Hund schläft.",
+        "Le chat dort sur le canapé.",
+      ],
+    },
   ];
 }
 
@@ -82,7 +133,7 @@ export function demoCommand(): Command {
       const report: { title: string; command: string; seconds: number; output: string }[] = [];
       for (const [i, step] of steps().entries()) {
         const args = step.args.map((a) => a.replace(/^OUT(?=\/)/, flags.out));
-        const command = `moe ${args.join(" ")}`;
+        const command = `moe ${args.map(shellQuote).join(" ")}`;
         if (!flags.json) console.log(`\n[${i + 1}] ${step.title}\n$ ${command}`);
         const start = performance.now();
         const output = await runSelf(args);
@@ -92,6 +143,11 @@ export function demoCommand(): Command {
       }
       if (flags.json) printJson({ out: flags.out, steps: report });
     }));
+}
+
+/** Quotes an argument for a POSIX shell when it needs it, so printed lines can be pasted. */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'"'"'`)}'`;
 }
 
 /** Runs this same program with `args`; fails with the step's stderr if it fails. */
