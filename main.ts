@@ -9,6 +9,8 @@ import { balanceCommand } from "./commands/balance.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { tokenizerCommand } from "./commands/tokenizer.ts";
 import { routerCommand } from "./commands/router.ts";
+import { trainCommand } from "./commands/train.ts";
+import { exportCommand } from "./commands/export.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 /** The whole command tree. */
@@ -22,7 +24,9 @@ export function moeProgram(): Command {
     .addCommand(balanceCommand())
     .addCommand(demoCommand())
     .addCommand(tokenizerCommand())
-    .addCommand(routerCommand());
+    .addCommand(routerCommand())
+    .addCommand(trainCommand())
+    .addCommand(exportCommand());
 }
 
 if (import.meta.main) await runProgram(moeProgram(), Deno.args);

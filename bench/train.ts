@@ -1,0 +1,145 @@
+/**
+ * `deno task bench train [--backends cpu,wasm] [--threads 2] [--steps 20] [--batch 16]`
+ *
+ * The teacher trainer end to end (`core/training`'s `train()`: shard reading, batching, the LR
+ * schedule, one fused step per batch, metrics) on the `bench` config (V 8192, ctx 128, d 256,
+ * 4 layers, 4 heads, batch 16 × 128), against PyTorch (Debian `python3-torch`) training the same
+ * model on the same threads (`_engine_torch.ts`'s script, its best step: a figure that flatters
+ * PyTorch, ours being the mean over the whole run after one warm-up step). Each backend runs in
+ * its own process, so its peak RSS (VmHWM) is its own.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type BenchResult, ratio } from "./_result.ts";
+import { torchGptTokensPerSecond } from "./_engine_torch.ts";
+import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
+import { type BackendName, openBackend } from "../core/runtime/mod.ts";
+import { ShardWriter } from "../core/tokenizer/mod.ts";
+import { train } from "../core/training/mod.ts";
+import { GPT_CONFIGS } from "../models/gpt.ts";
+
+const CFG = GPT_CONFIGS.bench;
+
+interface Options {
+  backends: BackendName[];
+  threads: number;
+  steps: number;
+  batch: number;
+}
+
+function parseArgs(args: string[]): Options {
+  const o: Options = { backends: ["cpu", "wasm"], threads: 2, steps: 20, batch: 16 };
+  for (let i = 0; i < args.length; i += 2) {
+    const [flag, value] = [args[i], args[i + 1] ?? ""];
+    if (flag === "--backends") o.backends = value.split(",") as BackendName[];
+    else if (flag === "--threads") o.threads = Number(value);
+    else if (flag === "--steps") o.steps = Number(value);
+    else if (flag === "--batch") o.batch = Number(value);
+    else {throw new Error(
+        `Unknown option "${flag}" (allowed: --backends, --threads, --steps, --batch)`,
+      );}
+  }
+  return o;
+}
+
+/** Shards of pseudo-random ids (throughput does not depend on the values). */
+async function syntheticShards(dir: string, tokens: number): Promise<void> {
+  let s = 1;
+  const ids = Array.from({ length: tokens }, () => (s = (s * 1103515245 + 12345) >>> 0) % 8000);
+  for (const split of ["train", "val"]) {
+    await Deno.mkdir(join(dir, split), { recursive: true });
+    const w = await ShardWriter.create(join(dir, split, "x.bin"), {
+      vocabSize: CFG.vocabSize,
+      eotId: 8191,
+      fingerprint: "",
+    });
+    await w.writeDocument(ids);
+    await w.close();
+  }
+  const manifest = {
+    format: "moe-token-shards",
+    version: 1,
+    tokenizer: {
+      path: "none",
+      fingerprint: "",
+      vocabSize: CFG.vocabSize,
+      eotId: 8191,
+      padId: null,
+    },
+    dataset: { dir: "synthetic" },
+    dtype: "uint16",
+    classes: ["x"],
+    splits: ["train", "val"],
+    shards: {},
+  };
+  await Deno.writeTextFile(join(dir, "manifest.json"), JSON.stringify(manifest));
+}
+
+/** One backend in this process: trainer tokens/s after a warm-up step, and peak RSS in MB. */
+async function child(backend: BackendName, o: Options): Promise<{ tps: number; rssMB: number }> {
+  const dir = await Deno.makeTempDir();
+  await syntheticShards(dir, (o.steps + 2) * o.batch * (CFG.contextLength + 1));
+  await Deno.writeTextFile(join(dir, "tok.json"), "{}");
+  const { backend: b } = await openBackend(backend, { threads: o.threads });
+  const run = (steps: number, out: string) =>
+    train({
+      data: dir,
+      modelName: "bench",
+      model: CFG,
+      batch: o.batch,
+      accumulate: 1,
+      seqLen: CFG.contextLength,
+      lr: { lr: 6e-4, minLr: 6e-5, warmup: 2, steps, decay: "cosine" },
+      adamw: ADAMW_DEFAULTS,
+      schedule: "mixed",
+      order: ["x"],
+      evalEvery: 0,
+      evalRows: 1,
+      checkpointEvery: 0,
+      keep: 1,
+      seed: 1,
+    }, { backend: b, out, tokenizerPath: join(dir, "tok.json"), haltAfter: steps });
+  await run(1, join(dir, "warm")); // sessions built once, kernels warmed
+  const s = await run(o.steps, join(dir, "run"));
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(await Deno.readTextFile("/proc/self/status"))?.[1];
+  await Deno.remove(dir, { recursive: true });
+  return { tps: s.tokensPerSecond, rssMB: Number(hwm ?? NaN) / 1024 };
+}
+
+/** Runs each backend in a child process, then PyTorch, and lines them up. */
+export async function run(args: string[]): Promise<BenchResult[]> {
+  const o = parseArgs(args);
+  const results: BenchResult[] = [];
+  const torch = await torchGptTokensPerSecond(CFG, o.batch, CFG.contextLength, o.threads, 5);
+  for (const backend of o.backends) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL(import.meta.url).pathname, "--child", backend, ...args],
+      stderr: "inherit",
+    }).output();
+    const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
+    if (!out.success) throw new Error(`Benchmark of "${backend}" failed: ${line}`);
+    const { tps, rssMB } = JSON.parse(line) as { tps: number; rssMB: number };
+    const b = `batch ${o.batch}×${CFG.contextLength}, ${o.threads} threads`;
+    results.push({
+      metric: `${backend} train bench config (${b})`,
+      unit: "tokens/s",
+      ours: tps,
+      reference: torch,
+      ratio: ratio(tps, torch),
+    });
+    results.push({
+      metric: `${backend} train peak RSS`,
+      unit: "MB",
+      ours: rssMB,
+      reference: null,
+      ratio: null,
+    });
+  }
+  return results;
+}
+
+if (import.meta.main && Deno.args[0] === "--child") {
+  const backend = Deno.args[1] as BackendName;
+  console.log(JSON.stringify(await child(backend, parseArgs(Deno.args.slice(2)))));
+}

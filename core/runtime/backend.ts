@@ -1,0 +1,108 @@
+/**
+ * The one interface every execution backend implements. A backend turns ONNX `ModelProto` bytes
+ * into a {@linkcode Session}; a session runs the graph on tensors that live wherever the backend
+ * keeps them (native memory, WASM heap, GPU buffers) and moves them to and from the host only when
+ * asked.
+ *
+ * @module
+ */
+import type { InferenceSession, Tensor } from "onnxruntime-common";
+import type { HostTensor } from "./host_tensor.ts";
+
+/** A concrete backend. */
+export type BackendName = "cpu" | "wasm" | "webgpu";
+
+/** What `--backend` accepts: a concrete backend or `auto`. */
+export type BackendChoice = BackendName | "auto";
+
+/** All concrete backends, in the order `auto` tries them. */
+export const BACKEND_NAMES: readonly BackendName[] = ["webgpu", "cpu", "wasm"];
+
+/** Options common to every backend. */
+export interface BackendOptions {
+  /** Intra-op threads on the host (cpu: ORT thread pool; wasm: WASM worker threads). */
+  threads?: number;
+}
+
+/** Options of one session. */
+export interface SessionOptions {
+  /**
+   * Outputs to keep on the device between runs (GPU buffers on webgpu); all other outputs are
+   * returned as host-readable tensors. On cpu and wasm every output already lives in host memory.
+   */
+  deviceOutputs?: readonly string[];
+}
+
+/**
+ * A device tensor: an onnxruntime-common `Tensor` created by the backend's own onnxruntime module.
+ * Only the session (or its backend) that made it may consume it.
+ */
+export type DeviceTensor = Tensor;
+
+/** Name and type of a graph input or output. */
+export type ValueInfo = InferenceSession.ValueMetadata;
+
+/** A loaded model on one backend. */
+export interface Session {
+  /** The backend that runs it. */
+  readonly backend: Backend;
+  /** Graph inputs, in order. */
+  readonly inputs: readonly ValueInfo[];
+  /** Graph outputs, in order. */
+  readonly outputs: readonly ValueInfo[];
+  /**
+   * Copies a host tensor to the device once, for values used over many runs (on webgpu into a
+   * GPU buffer; on cpu and wasm it wraps the host data). Free it with {@linkcode Session.release}.
+   */
+  upload(tensor: HostTensor): DeviceTensor;
+  /** Wraps a host tensor for one run (no copy on the host; webgpu uploads it during the run). */
+  wrap(tensor: HostTensor): DeviceTensor;
+  /** Runs the graph once; feeds are device tensors made by this session's backend. */
+  run(feeds: Readonly<Record<string, DeviceTensor>>): Promise<Record<string, DeviceTensor>>;
+  /** Copies a device tensor back to the host. */
+  download(tensor: DeviceTensor): Promise<HostTensor>;
+  /** Frees the device memory of a tensor this session produced or uploaded (GPU buffers). */
+  release(tensor: DeviceTensor): void;
+  /** Frees the session. */
+  dispose(): Promise<void>;
+}
+
+/** An execution backend. */
+export interface Backend {
+  /** Which backend this is. */
+  readonly name: BackendName;
+  /** Host threads it was opened with. */
+  readonly threads: number;
+  /** One line naming the implementation and device, for logs and `--json` output. */
+  readonly description: string;
+  /** Loads a model from its `ModelProto` bytes. */
+  createSession(model: Uint8Array, options?: SessionOptions): Promise<Session>;
+}
+
+/**
+ * A backend cannot be used on this machine (no GPU adapter, native addon does not load, …). The
+ * message names the backend and why; `auto` catches it and tries the next backend.
+ *
+ * @example
+ * ```ts
+ * import { BackendUnavailableError } from "./backend.ts";
+ * const err = new BackendUnavailableError("webgpu", "navigator.gpu is not defined");
+ * console.assert(err.message === 'Backend "webgpu" is unavailable: navigator.gpu is not defined');
+ * ```
+ */
+export class BackendUnavailableError extends Error {
+  override name = "BackendUnavailableError";
+  /**
+   * @param backend The backend (or `auto`) that could not be opened.
+   * @param reason Why, as one sentence-case clause.
+   */
+  constructor(readonly backend: BackendChoice, readonly reason: string) {
+    super(`Backend "${backend}" is unavailable: ${reason}`);
+  }
+}
+
+/** The message of anything thrown, for error reasons. */
+export function reasonOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0] ?? text;
+}

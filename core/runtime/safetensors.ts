@@ -1,0 +1,278 @@
+/**
+ * Training state in the safetensors layout (https://github.com/huggingface/safetensors), so that
+ * checkpoints open in any safetensors reader:
+ *
+ * ```text
+ * bytes 0..8      N, the header length: unsigned 64-bit little-endian
+ * bytes 8..8+N    the header: a UTF-8 JSON object, padded with spaces to a multiple of 8 bytes
+ *                   "__metadata__": { string: string }            (optional, free-form)
+ *                   "<tensor name>": { "dtype": "F32", "shape": [2, 3], "data_offsets": [b, e] }
+ * bytes 8+N..     the data: each tensor's elements row-major, little-endian, at [b, e) counted
+ *                 from the start of the data; the tensors tile the data exactly, no gaps or overlap
+ * ```
+ *
+ * dtypes: F32, F64, F16, I64, I32, I8, U8, BOOL. This writer orders tensors by name.
+ *
+ * @module
+ */
+import { writeFileAtomic } from "../cli/mod.ts";
+import { BYTES_PER_ELEMENT, type HostDType, type HostTensor, sizeOf } from "./host_tensor.ts";
+
+/** Safetensors dtype codes and the host dtypes they hold. */
+const DTYPES: Readonly<Record<string, HostDType>> = {
+  F32: "float32",
+  F64: "float64",
+  F16: "float16",
+  I64: "int64",
+  I32: "int32",
+  I8: "int8",
+  U8: "uint8",
+  BOOL: "bool",
+};
+const CODES = Object.fromEntries(Object.entries(DTYPES).map(([code, d]) => [d, code]));
+const METADATA = "__metadata__";
+
+/** Named tensors plus a string metadata map: what a state file holds. */
+export interface SafetensorsContent {
+  tensors: Record<string, HostTensor>;
+  metadata: Record<string, string>;
+}
+
+/**
+ * Encodes tensors and metadata in the safetensors layout.
+ *
+ * @param tensors Tensors by name.
+ * @param metadata Free-form string metadata (step, config hash, …).
+ * @returns The file bytes.
+ * @throws {RangeError} If a tensor's data length does not match its shape.
+ *
+ * @example
+ * ```ts
+ * import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
+ * import { float32 } from "./host_tensor.ts";
+ * const bytes = encodeSafetensors({ w: float32([1, 2, 3, 4], [2, 2]) }, { step: "7" });
+ * const back = decodeSafetensors(bytes);
+ * console.assert(back.tensors.w?.data[3] === 4 && back.metadata.step === "7");
+ * ```
+ */
+export function encodeSafetensors(
+  tensors: Readonly<Record<string, HostTensor>>,
+  metadata: Readonly<Record<string, string>> = {},
+): Uint8Array {
+  const names = Object.keys(tensors).sort();
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length > 0) header[METADATA] = { ...metadata };
+  let offset = 0;
+  for (const name of names) {
+    const t = tensors[name]!;
+    if (t.data.length !== sizeOf(t.dims)) {
+      throw new RangeError(
+        `Cannot encode tensor "${name}": ${t.data.length} values for shape [${t.dims.join(", ")}]`,
+      );
+    }
+    const bytes = t.data.byteLength;
+    header[name] = {
+      dtype: CODES[t.dtype],
+      shape: [...t.dims],
+      data_offsets: [offset, offset + bytes],
+    };
+    offset += bytes;
+  }
+  let json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  if (padded !== json.length) {
+    json = new TextEncoder().encode(JSON.stringify(header) + " ".repeat(padded - json.length));
+  }
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let at = 8 + json.length;
+  for (const name of names) {
+    const { data } = tensors[name]!;
+    out.set(littleEndianBytes(data), at);
+    at += data.byteLength;
+  }
+  return out;
+}
+
+/**
+ * Decodes a safetensors file.
+ *
+ * @param bytes The file bytes.
+ * @param source What to call the file in errors (its path).
+ * @returns The tensors (each in its own aligned array) and the metadata.
+ * @throws {SyntaxError} If the file is malformed; the message names the file, the tensor and
+ *   the field at fault.
+ */
+export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): SafetensorsContent {
+  const fail = (detail: string) =>
+    new SyntaxError(`Cannot read safetensors "${source}": ${detail}`);
+  if (bytes.length < 8) {
+    throw fail(`the file has ${bytes.length} bytes, fewer than the 8-byte header length`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLength = view.getBigUint64(0, true);
+  if (headerLength > BigInt(bytes.length - 8)) {
+    throw fail(`header length ${headerLength} exceeds the ${bytes.length - 8} bytes after it`);
+  }
+  const dataStart = 8 + Number(headerLength);
+  let header: unknown;
+  try {
+    header = JSON.parse(
+      new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, dataStart)),
+    );
+  } catch (error) {
+    throw fail(`the header is not UTF-8 JSON (${error instanceof Error ? error.message : error})`);
+  }
+  if (!isRecord(header)) throw fail("the header is not a JSON object");
+  const dataLength = bytes.length - dataStart;
+  const metadata = readMetadata(header[METADATA], fail);
+  const tensors: Record<string, HostTensor> = {};
+  const spans: [number, number, string][] = [];
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === METADATA) continue;
+    const field = (f: string, detail: string) => fail(`tensor "${name}" field "${f}": ${detail}`);
+    if (!isRecord(entry)) throw fail(`tensor "${name}": the entry is not an object`);
+    const dtype = DTYPES[String(entry.dtype)];
+    if (dtype === undefined) {
+      throw field(
+        "dtype",
+        `unknown ${JSON.stringify(entry.dtype)} (allowed: ${Object.keys(DTYPES).join(", ")})`,
+      );
+    }
+    const shape = entry.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      throw field("shape", `${JSON.stringify(shape)} is not a list of non-negative integers`);
+    }
+    const offsets = entry.data_offsets;
+    if (
+      !Array.isArray(offsets) || offsets.length !== 2 ||
+      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]
+    ) {
+      throw field(
+        "data_offsets",
+        `${JSON.stringify(offsets)} is not [begin, end] with begin ≤ end`,
+      );
+    }
+    const [begin, end] = offsets as [number, number];
+    if (end > dataLength) {
+      throw field("data_offsets", `[${begin}, ${end}] lies outside the ${dataLength}-byte data`);
+    }
+    const dims = shape as number[];
+    const need = sizeOf(dims) * BYTES_PER_ELEMENT[dtype];
+    if (end - begin !== need) {
+      throw field(
+        "data_offsets",
+        `[${begin}, ${end}] holds ${end - begin} bytes, ${dtype}[${dims.join(", ")}] needs ${need}`,
+      );
+    }
+    spans.push([begin, end, name]);
+    tensors[name] = fromBytes(dtype, dims, bytes.subarray(dataStart + begin, dataStart + end));
+  }
+  checkTiling(spans, dataLength, fail);
+  return { tensors, metadata };
+}
+
+/**
+ * Writes tensors and metadata to a safetensors file, atomically.
+ *
+ * @param path The file to write.
+ * @param tensors Tensors by name.
+ * @param metadata String metadata.
+ *
+ * @example
+ * ```ts
+ * import { loadSafetensors, saveSafetensors } from "./safetensors.ts";
+ * import { float32 } from "./host_tensor.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".safetensors" });
+ * await saveSafetensors(path, { b: float32([0.5]) }, { step: "1" });
+ * console.assert((await loadSafetensors(path)).tensors.b?.data[0] === 0.5);
+ * await Deno.remove(path);
+ * ```
+ */
+export async function saveSafetensors(
+  path: string,
+  tensors: Readonly<Record<string, HostTensor>>,
+  metadata: Readonly<Record<string, string>> = {},
+): Promise<void> {
+  await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+}
+
+/**
+ * Reads a safetensors file.
+ *
+ * @param path The file.
+ * @returns Its tensors and metadata.
+ * @throws {SyntaxError} If the file is malformed (names the file, tensor and field).
+ */
+export async function loadSafetensors(path: string): Promise<SafetensorsContent> {
+  return decodeSafetensors(await Deno.readFile(path), path);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function readMetadata(value: unknown, fail: (d: string) => Error): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isRecord(value)) throw fail(`field "${METADATA}" is not an object`);
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v !== "string") throw fail(`field "${METADATA}" key "${key}" is not a string`);
+  }
+  return value as Record<string, string>;
+}
+
+/** The spec requires the tensors to cover the data exactly: no gap, no overlap. */
+function checkTiling(
+  spans: [number, number, string][],
+  dataLength: number,
+  fail: (d: string) => Error,
+) {
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let at = 0;
+  for (const [begin, end, name] of spans) {
+    if (begin !== at) {
+      const what = begin < at ? "overlaps the tensor before it" : `leaves a gap at byte ${at}`;
+      throw fail(`tensor "${name}" field "data_offsets": [${begin}, ${end}] ${what}`);
+    }
+    at = end;
+  }
+  if (at !== dataLength) throw fail(`the data has ${dataLength - at} bytes after the last tensor`);
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/** Byte order is little-endian in the file; swap each element on a big-endian host. */
+function swapToLittleEndian(raw: Uint8Array, elementSize: number): Uint8Array {
+  if (LITTLE_ENDIAN || elementSize === 1) return raw;
+  const out = raw.slice();
+  for (let i = 0; i < out.length; i += elementSize) out.subarray(i, i + elementSize).reverse();
+  return out;
+}
+
+function littleEndianBytes(data: HostTensor["data"]): Uint8Array {
+  const raw = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return swapToLittleEndian(raw, data.BYTES_PER_ELEMENT);
+}
+
+function fromBytes(dtype: HostDType, dims: number[], src: Uint8Array): HostTensor {
+  // Copy into a fresh buffer: the source offset need not be aligned to the element size.
+  const buf = swapToLittleEndian(src.slice(), BYTES_PER_ELEMENT[dtype]).buffer;
+  switch (dtype) {
+    case "float32":
+      return { dtype, dims, data: new Float32Array(buf) };
+    case "float64":
+      return { dtype, dims, data: new Float64Array(buf) };
+    case "float16":
+      return { dtype, dims, data: new Uint16Array(buf) };
+    case "int64":
+      return { dtype, dims, data: new BigInt64Array(buf) };
+    case "int32":
+      return { dtype, dims, data: new Int32Array(buf) };
+    case "int8":
+      return { dtype, dims, data: new Int8Array(buf) };
+    case "uint8":
+    case "bool":
+      return { dtype, dims, data: new Uint8Array(buf) };
+  }
+}

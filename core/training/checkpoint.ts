@@ -1,0 +1,131 @@
+/**
+ * Checkpoint directories of a run: `OUT/step-NNNNNN/` holds
+ *
+ * - `model.onnx`: the inference graph (`tokens [1, ctx]` → `logits [1, ctx, V]`) with the trained
+ *   weights baked in, loadable by any ONNX Runtime;
+ * - `config.json`: the model config, the tokenizer's fingerprint and the trainer's options and
+ *   position (step, data cursors);
+ * - `tokenizer.json`: a copy of the tokenizer the shards were encoded with;
+ * - `state.safetensors`: parameters and AdamW moments by graph input name.
+ *
+ * Each directory is written under a temporary name and renamed into place, then `OUT/latest`
+ * (one line: the directory name) is replaced atomically, then older checkpoints are removed: a
+ * crash at any point leaves `latest` naming a complete checkpoint.
+ *
+ * @module
+ */
+import { basename, join } from "node:path";
+import { writeFileAtomic } from "../cli/mod.ts";
+import type { HostTensor } from "../runtime/mod.ts";
+import { buildGPTInference, type GPTConfig } from "../../models/gpt.ts";
+
+/** `config.json` of a checkpoint. */
+export interface CheckpointConfig {
+  format: "moe-gpt";
+  version: 1;
+  /** Preset name the model started from, or `custom`. */
+  name: string;
+  model: GPTConfig;
+  tokenizer: { fingerprint: string; vocabSize: number; eotId: number };
+  /** Everything the trainer needs to continue (options, step, data position). */
+  trainer: Record<string, unknown> & { step: number };
+}
+
+/** Name of the checkpoint directory of `step`. */
+export function checkpointName(step: number): string {
+  return `step-${String(step).padStart(6, "0")}`;
+}
+
+/**
+ * Writes a checkpoint of `step` into `outDir` and points `outDir/latest` at it.
+ *
+ * @param outDir The run directory.
+ * @param config The checkpoint's config.json content.
+ * @param state Parameters and optimizer state.
+ * @param saveState Writes `state.safetensors` into the directory it is given.
+ * @param tokenizerPath The tokenizer file to copy.
+ * @param keep How many checkpoints to keep (older ones are removed).
+ * @returns The checkpoint directory.
+ */
+export async function writeCheckpoint(
+  outDir: string,
+  config: CheckpointConfig,
+  state: Readonly<Record<string, HostTensor>>,
+  saveState: (path: string) => Promise<void>,
+  tokenizerPath: string,
+  keep = 1,
+): Promise<string> {
+  const name = checkpointName(config.trainer.step);
+  const final = join(outDir, name);
+  const tmp = join(outDir, `.${name}.tmp-${Deno.pid}`);
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  await Deno.mkdir(tmp, { recursive: true });
+  try {
+    const values = new Map<string, Float32Array>();
+    for (const [k, t] of Object.entries(state)) if (t.dtype === "float32") values.set(k, t.data);
+    const cfg = config.model;
+    await Deno.writeFile(
+      join(tmp, "model.onnx"),
+      buildGPTInference(cfg, { batch: 1, seqLen: cfg.contextLength, values }),
+    );
+    await Deno.writeTextFile(join(tmp, "config.json"), JSON.stringify(config, null, 2) + "\n");
+    await Deno.copyFile(tokenizerPath, join(tmp, "tokenizer.json"));
+    await saveState(join(tmp, "state.safetensors"));
+    await Deno.remove(final, { recursive: true }).catch(() => {});
+    await Deno.rename(tmp, final);
+  } catch (error) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw error;
+  }
+  await writeFileAtomic(join(outDir, "latest"), name + "\n");
+  const older = (await listCheckpoints(outDir)).filter((n) => n !== name);
+  for (const n of older.slice(0, Math.max(0, older.length - (keep - 1)))) {
+    await Deno.remove(join(outDir, n), { recursive: true });
+  }
+  return final;
+}
+
+/** Checkpoint directory names in `outDir`, oldest first. */
+async function listCheckpoints(outDir: string): Promise<string[]> {
+  const names: string[] = [];
+  for await (const e of Deno.readDir(outDir)) {
+    if (e.isDirectory && /^step-\d+$/.test(e.name)) names.push(e.name);
+  }
+  return names.sort();
+}
+
+/**
+ * The latest complete checkpoint of a run directory, or a checkpoint directory itself.
+ *
+ * @param path A run directory (with `latest`) or a checkpoint directory (with `config.json`).
+ * @returns The checkpoint directory and its config.
+ * @throws {Deno.errors.NotFound} If neither is found; the message names the path.
+ *
+ * @example
+ * ```ts
+ * import { findCheckpoint } from "./checkpoint.ts";
+ * try {
+ *   await findCheckpoint(await Deno.makeTempDir());
+ * } catch (error) {
+ *   console.assert(String(error).includes("no checkpoint"));
+ * }
+ * ```
+ */
+export async function findCheckpoint(
+  path: string,
+): Promise<{ dir: string; config: CheckpointConfig }> {
+  let dir = path;
+  const latest = await Deno.readTextFile(join(path, "latest")).catch(() => null);
+  if (latest !== null) dir = join(path, basename(latest.trim()));
+  const text = await Deno.readTextFile(join(dir, "config.json")).catch(() => null);
+  if (text === null) {
+    throw new Deno.errors.NotFound(
+      `Cannot resume from "${path}": no checkpoint (latest or config.json) there`,
+    );
+  }
+  const config = JSON.parse(text) as CheckpointConfig;
+  if (config.format !== "moe-gpt") {
+    throw new SyntaxError(`Cannot read checkpoint "${dir}": config.json is not a moe-gpt config`);
+  }
+  return { dir, config };
+}

@@ -1,0 +1,21 @@
+/**
+ * Training a GPT-2 teacher on token shards: data streaming with mixed, balanced or sequential
+ * schedules, the learning-rate schedule, per-class evaluation, metrics, atomic checkpoints and
+ * exact resume.
+ *
+ * @example
+ * ```ts
+ * import { learningRate } from "./mod.ts";
+ * const s = { lr: 1e-3, minLr: 0, warmup: 0, steps: 100, decay: "linear" as const };
+ * console.assert(learningRate(s, 50) === 5e-4);
+ * ```
+ *
+ * @module
+ */
+export * from "./lr_schedule.ts";
+export * from "./token_data.ts";
+export * from "./batches.ts";
+export * from "./gpt_runner.ts";
+export * from "./checkpoint.ts";
+export * from "./trainer.ts";
+export * from "./options.ts";

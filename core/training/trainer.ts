@@ -1,0 +1,286 @@
+/**
+ * The teacher training loop: batches from the token shards, the learning-rate schedule, one
+ * optimizer step per batch on the backend, evaluation every N steps (and at every phase end of a
+ * sequential run) with per-class validation loss and perplexity, metrics appended as JSONL,
+ * checkpoints every N steps and at the end, exact resume, a stop on a non-finite loss, and a
+ * checkpoint on interruption.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { Interrupted, type Progress, silentProgress } from "../cli/mod.ts";
+import type { AdamWConfig } from "../optim/mod.ts";
+import type { Backend } from "../runtime/mod.ts";
+import type { GPTConfig } from "../../models/gpt.ts";
+import { BatchSampler, evalBatches, phaseOf, type SamplerState, type Schedule } from "./batches.ts";
+import { type CheckpointConfig, findCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { GPTRunner } from "./gpt_runner.ts";
+import { learningRate, type LrSchedule } from "./lr_schedule.ts";
+import { openTokenData, type TokenData } from "./token_data.ts";
+
+/** Everything that defines a run (saved in every checkpoint; a resumed run reuses it). */
+export interface TrainOptions {
+  /** Token shard directory. */
+  data: string;
+  /** Preset the model came from, or `custom`. */
+  modelName: string;
+  model: GPTConfig;
+  /** Rows per micro-batch. */
+  batch: number;
+  /** Micro-batches per optimizer step. */
+  accumulate: number;
+  /** Tokens per row (≤ the model's context). */
+  seqLen: number;
+  /** Learning-rate schedule (its `steps` is the run's length). */
+  lr: LrSchedule;
+  adamw: AdamWConfig;
+  schedule: Schedule;
+  /** Class order: sequential phases, balanced cycle. */
+  order: string[];
+  /** Evaluate every this many steps (0: only at phase ends and at the end). */
+  evalEvery: number;
+  /** Validation rows per class per evaluation. */
+  evalRows: number;
+  /** Checkpoint every this many steps (0: only at the end). */
+  checkpointEvery: number;
+  /** Checkpoints kept on disk. */
+  keep: number;
+  seed: number;
+}
+
+/** Where a run stands, saved with each checkpoint. */
+interface Position {
+  step: number;
+  tokens: number;
+  sampler: SamplerState;
+}
+
+/** Per-class validation loss and perplexity. */
+export type ValReport = Record<string, { loss: number; ppl: number }>;
+
+/** What a finished (or interrupted) run reports. */
+export interface TrainSummary {
+  steps: number;
+  tokens: number;
+  /** The step this process started from (0, or the checkpoint's when resumed). */
+  startStep: number;
+  /** Seconds of training in this process. */
+  seconds: number;
+  tokensPerSecond: number;
+  finalLoss: number;
+  val: ValReport;
+  checkpoint: string;
+}
+
+/** Run context that is not part of the saved options. */
+export interface TrainContext {
+  backend: Backend;
+  /** Run directory (metrics.jsonl, latest, step-N/). */
+  out: string;
+  /** The tokenizer file the shards were made with (copied into checkpoints). */
+  tokenizerPath: string;
+  /** Continue from the latest checkpoint in `out`. */
+  resume?: boolean;
+  progress?: Progress;
+  /** Set to true (e.g. by a SIGINT handler) to checkpoint and stop after the current step. */
+  stop?: { requested: boolean };
+  /** Stop (without a checkpoint) after this step; tests use it to simulate a crash. */
+  haltAfter?: number;
+}
+
+/**
+ * Trains (or continues training) a GPT-2 on token shards.
+ *
+ * @param options The run's definition (ignored on resume: the checkpoint's wins).
+ * @param ctx Backend, output directory, tokenizer, resume flag, progress, stop flag.
+ * @returns The summary of the run.
+ * @throws {RangeError} If the shards do not fit the model (vocab size, length).
+ * @throws {Error} If the loss becomes NaN or infinite: the message names the step and the last
+ *   good checkpoint, which is kept.
+ * @throws {Interrupted} After checkpointing when `ctx.stop.requested` was set.
+ */
+export async function train(options: TrainOptions, ctx: TrainContext): Promise<TrainSummary> {
+  let o = options;
+  let pos: Position | null = null;
+  let resumeDir: string | null = null;
+  if (ctx.resume) {
+    const found = await findCheckpoint(ctx.out);
+    const saved = found.config.trainer as unknown as { options: TrainOptions; position: Position };
+    o = saved.options;
+    pos = saved.position;
+    resumeDir = found.dir;
+  }
+  await Deno.mkdir(ctx.out, { recursive: true });
+  const data = await openTokenData(o.data, o.model.vocabSize, o.seqLen);
+  const runner = await GPTRunner.create(ctx.backend, o.model, {
+    batch: o.batch,
+    seqLen: o.seqLen,
+    accumulate: o.accumulate,
+    seed: o.seed,
+    adamw: o.adamw,
+  });
+  try {
+    return await loop(o, ctx, data, runner, pos, resumeDir);
+  } finally {
+    await runner.dispose();
+    data.close();
+  }
+}
+
+async function loop(
+  o: TrainOptions,
+  ctx: TrainContext,
+  data: TokenData,
+  runner: GPTRunner,
+  resumed: Position | null,
+  resumeDir: string | null,
+): Promise<TrainSummary> {
+  const progress = ctx.progress ?? silentProgress;
+  const rows = o.batch * o.accumulate;
+  const sampler = new BatchSampler(data.train, { ...o, batch: rows, steps: o.lr.steps });
+  const metricsPath = join(ctx.out, "metrics.jsonl");
+  let pos: Position = resumed ?? { step: 0, tokens: 0, sampler: sampler.state() };
+  if (resumeDir) {
+    await runner.load(join(resumeDir, "state.safetensors"));
+    sampler.restore(pos.sampler);
+    await truncateMetrics(metricsPath, pos.step);
+  } else {
+    await Deno.writeTextFile(metricsPath, "");
+  }
+  const log = (record: Record<string, unknown>) =>
+    Deno.writeTextFile(metricsPath, JSON.stringify(record) + "\n", { append: true });
+  const tokenizer = data.manifest.tokenizer;
+  let lastCheckpoint = resumeDir ?? "";
+  let checkpointed = resumed?.step ?? -1;
+  const checkpoint = async () => {
+    if (checkpointed === pos.step) return; // already on disk: never replace a complete checkpoint
+    checkpointed = pos.step;
+    const state = await runner.readState();
+    const config: CheckpointConfig = {
+      format: "moe-gpt",
+      version: 1,
+      name: o.modelName,
+      model: o.model,
+      tokenizer: {
+        fingerprint: tokenizer.fingerprint,
+        vocabSize: tokenizer.vocabSize,
+        eotId: tokenizer.eotId,
+      },
+      trainer: { step: pos.step, options: o, position: pos },
+    };
+    const meta = { step: String(pos.step) };
+    lastCheckpoint = await writeCheckpoint(
+      ctx.out,
+      config,
+      state,
+      (path) => runner.save(path, meta),
+      ctx.tokenizerPath,
+      o.keep,
+    );
+  };
+  const evaluate = async (): Promise<ValReport> => {
+    const report: ValReport = {};
+    for (const c of data.classes) {
+      let sum = 0, count = 0;
+      for (const b of await evalBatches(data.val.get(c)!, o.batch, o.seqLen, o.evalRows)) {
+        sum += (await runner.evalLoss(b.tokens, b.targets)) * b.count;
+        count += b.count;
+      }
+      const loss = sum / Math.max(1, count);
+      report[c] = { loss, ppl: Math.exp(loss) };
+    }
+    const phase = o.schedule === "sequential"
+      ? o.order[phaseOf(Math.max(1, pos.step), o.lr.steps, o.order.length)]
+      : null;
+    await log({ event: "eval", step: pos.step, ...(phase ? { phase } : {}), val: report });
+    return report;
+  };
+
+  const tokensPerStep = rows * o.seqLen;
+  const total = o.lr.steps * tokensPerStep;
+  progress.start(total, "train");
+  const started = performance.now();
+  const startTokens = pos.tokens;
+  let val: ValReport = {};
+  let finalLoss = NaN;
+  while (pos.step < o.lr.steps) {
+    const step = pos.step + 1;
+    const batch = await sampler.next(step);
+    const lr = learningRate(o.lr, step);
+    const { loss, gradNorm } = await runner.step(batch.tokens, batch.targets, lr, step);
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      await log({ event: "diverged", step, loss: String(loss), grad_norm: String(gradNorm) });
+      progress.stop();
+      const kept = lastCheckpoint
+        ? `the last good checkpoint "${lastCheckpoint}" is kept`
+        : "no checkpoint was written before it";
+      throw new Error(
+        `Training diverged at step ${step}: the loss is ${loss} (learning rate ${
+          lr.toPrecision(3)
+        }); ${kept}`,
+      );
+    }
+    finalLoss = loss;
+    const seconds = (performance.now() - started) / 1000;
+    pos = { step, tokens: pos.tokens + tokensPerStep, sampler: sampler.state() };
+    const rate = (pos.tokens - startTokens) / Math.max(seconds, 1e-9);
+    await log({
+      event: "train",
+      step,
+      loss,
+      lr,
+      grad_norm: gradNorm,
+      tokens: pos.tokens,
+      tokens_per_s: Math.round(rate),
+    });
+    progress.update(pos.tokens, `loss ${loss.toFixed(3)} step ${step}/${o.lr.steps}`);
+    const phaseEnd = o.schedule === "sequential" && step < o.lr.steps &&
+      phaseOf(step + 1, o.lr.steps, o.order.length) !== phaseOf(step, o.lr.steps, o.order.length);
+    if ((o.evalEvery > 0 && step % o.evalEvery === 0 && step < o.lr.steps) || phaseEnd) {
+      val = await evaluate();
+    }
+    if (ctx.haltAfter === step) return summary();
+    if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0 && step < o.lr.steps) {
+      await checkpoint();
+    }
+    if (ctx.stop?.requested) {
+      await checkpoint();
+      progress.stop();
+      throw new Interrupted(
+        `Interrupted at step ${step}: checkpoint written to "${lastCheckpoint}" (continue with --resume)`,
+      );
+    }
+  }
+  if (resumed?.step !== o.lr.steps) val = await evaluate(); // a finished run is not redone
+  await checkpoint();
+  progress.stop();
+  return summary();
+
+  function summary(): TrainSummary {
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      steps: pos.step,
+      tokens: pos.tokens,
+      startStep: resumed?.step ?? 0,
+      seconds,
+      tokensPerSecond: (pos.tokens - startTokens) / Math.max(seconds, 1e-9),
+      finalLoss,
+      val,
+      checkpoint: lastCheckpoint,
+    };
+  }
+}
+
+/** Drops metric records after `step` (a killed run may have logged steps past its checkpoint). */
+async function truncateMetrics(path: string, step: number): Promise<void> {
+  const text = await Deno.readTextFile(path).catch(() => "");
+  const kept = text.split("\n").filter((line) => {
+    if (line.trim() === "") return false;
+    try {
+      return (JSON.parse(line) as { step?: number }).step! <= step;
+    } catch {
+      return false; // a line cut short by the kill
+    }
+  });
+  await Deno.writeTextFile(path, kept.map((l) => l + "\n").join(""));
+}
