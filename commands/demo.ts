@@ -117,6 +117,36 @@ function steps(): Step[] {
         "Le chat dort sur le canapé.",
       ],
     },
+    {
+      title:
+        "train a tiny GPT-2 teacher on all four classes (balanced batches), with per-class validation",
+      args: [
+        "train",
+        "--data",
+        "OUT/tokens",
+        "--config",
+        "tiny",
+        "--schedule",
+        "balanced",
+        "--steps",
+        "400",
+        "--batch",
+        "8",
+        "--lr",
+        "3e-3",
+        "--eval-every",
+        "200",
+        "--backend",
+        "cpu",
+        "--out",
+        "OUT/teacher",
+        "--force",
+      ],
+    },
+    {
+      title: "export the teacher as Hugging Face GPT-2 safetensors",
+      args: ["export", "--checkpoint", "OUT/teacher", "--out", "OUT/teacher-hf", "--force"],
+    },
   ];
 }
 
