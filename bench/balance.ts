@@ -8,28 +8,13 @@
  */
 import { parseArgs } from "node:util";
 import type { BenchResult } from "./_result.ts";
+import { type ProcessCost, timedProcess } from "./_process.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
-/** Runs `moe balance` in a subprocess; returns wall seconds and peak RSS in MB (VmHWM). */
-async function timedBalance(args: string[]): Promise<{ seconds: number; peakMB: number }> {
-  const start = performance.now();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "balance", ...args],
-    stdout: "null",
-    stderr: "inherit",
-  }).spawn();
-  let peakKB = 0;
-  const poll = setInterval(() => {
-    try {
-      const status = Deno.readTextFileSync(`/proc/${child.pid}/status`);
-      peakKB = Math.max(peakKB, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
-    } catch { /* exited */ }
-  }, 50);
-  const { code } = await child.status;
-  clearInterval(poll);
-  if (code !== 0) throw new Error(`moe balance ${args.join(" ")} exited ${code}`);
-  return { seconds: (performance.now() - start) / 1000, peakMB: peakKB / 1024 };
+/** Runs `moe balance` in a subprocess; returns wall seconds and peak RSS in MB. */
+function timedBalance(args: string[]): Promise<ProcessCost> {
+  return timedProcess(Deno.execPath(), ["run", "-A", MAIN, "balance", ...args]);
 }
 
 /** Writes a synthetic JSONL corpus of about `bytes` bytes (6 KB documents, 50 per group). */

@@ -21,27 +21,10 @@ import { parseArgs } from "node:util";
 import { balance, readDocuments } from "../core/data/mod.ts";
 import { loadTokenizer, ShardWriter } from "../core/tokenizer/mod.ts";
 import { type BenchResult, ratio } from "./_result.ts";
+import { timedProcess as timed } from "./_process.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const CLASSES = ["en", "fr", "de", "py"];
-
-/** Runs a command with no stdio; returns wall seconds and peak RSS in MB (VmHWM, polled). */
-async function timed(cmd: string, args: string[]): Promise<{ seconds: number; peakMB: number }> {
-  const start = performance.now();
-  const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "null" })
-    .spawn();
-  let peakKB = 0;
-  const poll = setInterval(() => {
-    try {
-      const status = Deno.readTextFileSync(`/proc/${child.pid}/status`);
-      peakKB = Math.max(peakKB, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
-    } catch { /* exited */ }
-  }, 50);
-  const { code } = await child.status;
-  clearInterval(poll);
-  if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${code}`);
-  return { seconds: (performance.now() - start) / 1000, peakMB: peakKB / 1024 };
-}
 
 /** Writes `mb` MB of each class as `CLASS.jsonl` (ours) and `CLASS.txt` (SentencePiece). */
 async function sample(data: string, dir: string, mb: number): Promise<Map<string, number>> {

@@ -6,6 +6,7 @@
 import { type Command, Option } from "commander";
 import { createProgress, UsageError, withAtomicDir } from "../core/cli/mod.ts";
 import { balance, type MeasureName, MEASURES, parseSplit } from "../core/data/mod.ts";
+import { collect, parseClassInputs as parseInputs } from "./_inputs.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
 
 interface BalanceFlags extends GlobalOptions {
@@ -88,31 +89,12 @@ export function balanceCommand(): Command {
     }));
 }
 
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 function usage<T>(fn: () => T): T {
   try {
     return fn();
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
-}
-
-function parseInputs(specs: string[]): Map<string, string[]> {
-  const inputs = new Map<string, string[]>();
-  for (const spec of specs) {
-    const match = /^([A-Za-z0-9_-]+)=(.+)$/.exec(spec);
-    if (!match) {
-      throw new UsageError(
-        `Invalid --input "${spec}": expected CLASS=PATH with CLASS of letters, digits, _ or -`,
-      );
-    }
-    const [, cls, path] = match as unknown as [string, string, string];
-    inputs.set(cls, [...(inputs.get(cls) ?? []), path]);
-  }
-  return inputs;
 }
 
 function parseTarget(value: string): "min" | number {

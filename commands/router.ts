@@ -18,6 +18,7 @@ import {
   trainRouter,
 } from "../core/routing/mod.ts";
 import { readLines } from "../core/data/mod.ts";
+import { collect, parseClassInputs as parseInputs } from "./_inputs.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
 
 interface TrainFlags extends GlobalOptions {
@@ -51,22 +52,6 @@ interface RouteFlags extends GlobalOptions {
   model: string;
   jsonl?: string;
   minConfidence: number;
-}
-
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-function parseInputs(specs: string[]): Map<string, string[]> {
-  const inputs = new Map<string, string[]>();
-  for (const spec of specs) {
-    const match = /^([A-Za-z0-9_-]+)=(.+)$/.exec(spec);
-    if (!match) {
-      throw new UsageError(
-        `Invalid --input "${spec}": expected CLASS=PATH with CLASS of letters, digits, _ or -`,
-      );
-    }
-    inputs.set(match[1]!, [...(inputs.get(match[1]!) ?? []), match[2]!]);
-  }
-  return inputs;
 }
 
 function parseLengths(value: string): number[] {

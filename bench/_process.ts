@@ -1,0 +1,34 @@
+/**
+ * Timing a whole process: wall seconds and peak resident memory (VmHWM from /proc, polled), so
+ * our commands and reference tools are measured the same way.
+ *
+ * @module
+ */
+
+/** Wall time and peak RSS of one finished process. */
+export interface ProcessCost {
+  seconds: number;
+  peakMB: number;
+}
+
+/**
+ * Runs `cmd args` with stdout discarded and stderr shown, and measures it.
+ *
+ * @throws {Error} If the process exits non-zero.
+ */
+export async function timedProcess(cmd: string, args: string[]): Promise<ProcessCost> {
+  const start = performance.now();
+  const child = new Deno.Command(cmd, { args, stdin: "null", stdout: "null", stderr: "inherit" })
+    .spawn();
+  let peakKB = 0;
+  const poll = setInterval(() => {
+    try {
+      const status = Deno.readTextFileSync(`/proc/${child.pid}/status`);
+      peakKB = Math.max(peakKB, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0));
+    } catch { /* exited between polls */ }
+  }, 50);
+  const { code } = await child.status;
+  clearInterval(poll);
+  if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${code}`);
+  return { seconds: (performance.now() - start) / 1000, peakMB: peakKB / 1024 };
+}
