@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { parseArgs } from "node:util";
 import { type BenchResult, ratio } from "./_result.ts";
 import {
   type Backend,
@@ -37,24 +38,22 @@ interface Options {
   gptBatch?: number;
 }
 
-function parseArgs(args: string[]): Options {
-  const options: Options = {
-    backends: ["cpu", "wasm", "webgpu"],
-    threads: 2,
-    size: 1024,
-    seconds: 1,
+function parseOptions(args: string[]): Options {
+  const { values } = parseArgs({
+    args,
+    options: {
+      backends: { type: "string", default: "cpu,wasm,webgpu" },
+      threads: { type: "string", default: "2" },
+      size: { type: "string", default: "1024" },
+      seconds: { type: "string", default: "1" },
+    },
+  });
+  return {
+    backends: values.backends.split(",") as BackendName[],
+    threads: Number(values.threads),
+    size: Number(values.size),
+    seconds: Number(values.seconds),
   };
-  for (let i = 0; i < args.length; i += 2) {
-    const [flag, value] = [args[i], args[i + 1] ?? ""];
-    if (flag === "--backends") options.backends = value.split(",") as BackendName[];
-    else if (flag === "--threads") options.threads = Number(value);
-    else if (flag === "--size") options.size = Number(value);
-    else if (flag === "--seconds") options.seconds = Number(value);
-    else {throw new Error(
-        `Unknown option "${flag}" (allowed: --backends, --threads, --size, --seconds)`,
-      );}
-  }
-  return options;
 }
 
 /**
@@ -263,7 +262,7 @@ async function runChild(name: BackendName, args: string[]): Promise<BenchResult[
  * @returns Raw-MatMul, linear-stack and GPT training-step results per backend.
  */
 export async function run(args: string[]): Promise<BenchResult[]> {
-  const options = parseArgs(args);
+  const options = parseOptions(args);
   const results: BenchResult[] = [];
   for (const name of options.backends) results.push(...await runChild(name, args));
   return results;
@@ -271,6 +270,6 @@ export async function run(args: string[]): Promise<BenchResult[]> {
 
 if (import.meta.main && Deno.args[0] === "--child") {
   const name = Deno.args[1] as BackendName;
-  await measure(name, parseArgs(Deno.args.slice(2)), (r) => console.log(JSON.stringify(r)));
+  await measure(name, parseOptions(Deno.args.slice(2)), (r) => console.log(JSON.stringify(r)));
   Deno.exit(0); // WASM worker threads would keep the process alive
 }

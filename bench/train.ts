@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { type BenchResult, ratio } from "./_result.ts";
 import { torchGptTokensPerSecond } from "./_engine_torch.ts";
@@ -28,19 +29,22 @@ interface Options {
   batch: number;
 }
 
-function parseArgs(args: string[]): Options {
-  const o: Options = { backends: ["cpu", "wasm"], threads: 2, steps: 20, batch: 16 };
-  for (let i = 0; i < args.length; i += 2) {
-    const [flag, value] = [args[i], args[i + 1] ?? ""];
-    if (flag === "--backends") o.backends = value.split(",") as BackendName[];
-    else if (flag === "--threads") o.threads = Number(value);
-    else if (flag === "--steps") o.steps = Number(value);
-    else if (flag === "--batch") o.batch = Number(value);
-    else {throw new Error(
-        `Unknown option "${flag}" (allowed: --backends, --threads, --steps, --batch)`,
-      );}
-  }
-  return o;
+function parseOptions(args: string[]): Options {
+  const { values } = parseArgs({
+    args,
+    options: {
+      backends: { type: "string", default: "cpu,wasm" },
+      threads: { type: "string", default: "2" },
+      steps: { type: "string", default: "20" },
+      batch: { type: "string", default: "16" },
+    },
+  });
+  return {
+    backends: values.backends.split(",") as BackendName[],
+    threads: Number(values.threads),
+    steps: Number(values.steps),
+    batch: Number(values.batch),
+  };
 }
 
 /** Shards of pseudo-random ids (throughput does not depend on the values). */
@@ -109,7 +113,7 @@ async function child(backend: BackendName, o: Options): Promise<{ tps: number; r
 
 /** Runs each backend in a child process, then PyTorch, and lines them up. */
 export async function run(args: string[]): Promise<BenchResult[]> {
-  const o = parseArgs(args);
+  const o = parseOptions(args);
   const results: BenchResult[] = [];
   const torch = await torchGptTokensPerSecond(CFG, o.batch, CFG.contextLength, o.threads, 5);
   for (const backend of o.backends) {
@@ -141,5 +145,5 @@ export async function run(args: string[]): Promise<BenchResult[]> {
 
 if (import.meta.main && Deno.args[0] === "--child") {
   const backend = Deno.args[1] as BackendName;
-  console.log(JSON.stringify(await child(backend, parseArgs(Deno.args.slice(2)))));
+  console.log(JSON.stringify(await child(backend, parseOptions(Deno.args.slice(2)))));
 }

@@ -22,6 +22,28 @@ export function rng(seed: number): () => number {
   };
 }
 
+/**
+ * The central difference (L(x + h) − L(x − h)) / 2h of the scalar `loss` with respect to element
+ * `j` of the float64 feed `name`, evaluated by the reference interpreter; the feed is restored.
+ */
+export function centralDifference(
+  g: Graph,
+  feeds: Map<string, Arr>,
+  loss: Tensor,
+  name: string,
+  j: number,
+  h = 1e-5,
+): number {
+  const x = feeds.get(name)!;
+  const orig = x.data[j]!;
+  x.data[j] = orig + h;
+  const up = evaluate(g, feeds, [loss])[0]!.data[0]!;
+  x.data[j] = orig - h;
+  const down = evaluate(g, feeds, [loss])[0]!.data[0]!;
+  x.data[j] = orig;
+  return (up - down) / (2 * h);
+}
+
 /** What a case builds: the tensors to differentiate and the outputs the loss projects. */
 export interface Built {
   wrt: Tensor[];
@@ -77,18 +99,11 @@ export async function checkGradients(
     wrt.map((t) => [t.name, arr(t.shape, sample(r, sizeOf(t.shape), domain))]),
   );
   const analytic = evaluate(g, feeds, gradTensors);
-  const h = 1e-5;
   let maxFdError = 0, checked = 0;
   for (const [i, t] of wrt.entries()) {
     const x = feeds.get(t.name)!;
     for (let j = 0; j < x.data.length; j++) {
-      const orig = x.data[j]!;
-      x.data[j] = orig + h;
-      const up = evaluate(g, feeds, [loss])[0]!.data[0]!;
-      x.data[j] = orig - h;
-      const down = evaluate(g, feeds, [loss])[0]!.data[0]!;
-      x.data[j] = orig;
-      const fd = (up - down) / (2 * h);
+      const fd = centralDifference(g, feeds, loss, t.name, j);
       const err = Math.abs(fd - analytic[i]!.data[j]!) / Math.max(1, Math.abs(fd));
       maxFdError = Math.max(maxFdError, err);
       checked++;

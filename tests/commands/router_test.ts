@@ -1,25 +1,9 @@
 import assert from "node:assert/strict";
+import { moe } from "../_support/cli.ts";
 
 const INPUTS = ["en", "fr", "de", "py"].flatMap((
   c,
 ) => ["--input", `${c}=fixtures/corpus/${c}.jsonl.gz`]);
-
-async function moe(args: string[], stdin?: string) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "main.ts", ...args],
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 
 const dir = await Deno.makeTempDir();
 const model = `${dir}/router.json`;
