@@ -35,14 +35,9 @@ import { type GPTConfig, gptParamSpecs, initGPT } from "./gpt_config.ts";
 export * from "./gpt_config.ts";
 
 /** Batch geometry and parameter values of a built graph. */
-export interface GPTBuildOptions {
+export interface GPTBuildOptions extends DeclareOptions {
   batch: number;
   seqLen: number;
-  /** Parameter values (default: `initGPT(cfg, seed)`). */
-  values?: ReadonlyMap<string, Float32Array>;
-  seed?: number;
-  /** Parameters that get no gradient and no update (e.g. frozen shared embeddings). */
-  frozen?: (name: string) => boolean;
 }
 
 /** 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))) — GPT-2's tanh approximation of GELU. */
@@ -59,32 +54,62 @@ function causalMask(g: Graph, T: number): Tensor {
   return g.constant(m, [T, T], "float32", "causal_mask");
 }
 
+/** Looks up a declared parameter by its config name (`wte`, `h0.attn.qkv.w`, …). */
+export type ParamLookup = (name: string) => Tensor;
+
+/** How to declare a model's parameters in a graph. */
+export interface DeclareOptions {
+  /** Parameter values (default: `initGPT(cfg, seed)`). */
+  values?: ReadonlyMap<string, Float32Array>;
+  seed?: number;
+  /** Parameters that get no gradient and no update (e.g. a frozen teacher). */
+  frozen?: (name: string) => boolean;
+  /**
+   * Prefix of the graph input names (`teacher.` makes `teacher.wte`, …), so two models can
+   * live in one graph; `values` and `frozen` still use the unprefixed config names.
+   */
+  prefix?: string;
+  /** Declare only these parameters (e.g. one expert's stack without the shared embedding). */
+  only?: (name: string) => boolean;
+}
+
 /**
- * Declares the parameters in `g` and builds the forward pass from token ids to logits.
+ * Declares the parameters of `cfg` in `g` (as trainable or frozen graph parameters).
+ *
+ * @returns A lookup from config name to the declared tensor.
+ * @throws {RangeError} If `values` lacks a parameter.
+ */
+export function declareGPTParams(g: Graph, cfg: GPTConfig, opts: DeclareOptions = {}): ParamLookup {
+  const values = opts.values ?? initGPT(cfg, opts.seed ?? 0);
+  const prefix = opts.prefix ?? "";
+  const P = new Map<string, Tensor>();
+  for (const s of gptParamSpecs(cfg)) {
+    if (opts.only && !opts.only(s.name)) continue;
+    const init = values.get(s.name);
+    if (!init) throw new RangeError(`Cannot build GPT: no value for parameter "${s.name}"`);
+    const trainable = !(opts.frozen?.(s.name) ?? false);
+    P.set(s.name, g.parameter(prefix + s.name, s.shape, init, { decay: s.decay, trainable }));
+  }
+  return (name) => {
+    const t = P.get(name);
+    if (!t) throw new RangeError(`Cannot build GPT: parameter "${prefix}${name}" is not declared`);
+    return t;
+  };
+}
+
+/**
+ * The transformer from token ids to the final hidden states (after the last LayerNorm).
  *
  * @param tokens `[B, T]` int64 token ids.
- * @returns Logits `[B·T, V]`.
+ * @param p The parameters (see {@linkcode declareGPTParams}).
+ * @returns Hidden states `[B·T, C]`.
  */
-export function gptForward(
-  g: Graph,
-  cfg: GPTConfig,
-  tokens: Tensor,
-  opts: GPTBuildOptions,
-): Tensor {
+export function gptHidden(g: Graph, cfg: GPTConfig, tokens: Tensor, p: ParamLookup): Tensor {
   const [B, T] = tokens.shape as [number, number];
   const C = cfg.dModel, nh = cfg.heads, hs = C / nh;
   if (T > cfg.contextLength) {
     throw new RangeError(`Sequence length ${T} exceeds context ${cfg.contextLength}`);
   }
-  const values = opts.values ?? initGPT(cfg, opts.seed ?? 0);
-  const P = new Map<string, Tensor>();
-  for (const s of gptParamSpecs(cfg)) {
-    const init = values.get(s.name);
-    if (!init) throw new RangeError(`Cannot build GPT: no value for parameter "${s.name}"`);
-    const trainable = !(opts.frozen?.(s.name) ?? false);
-    P.set(s.name, g.parameter(s.name, s.shape, init, { decay: s.decay, trainable }));
-  }
-  const p = (name: string) => P.get(name)!;
   const ln = (x: Tensor, name: string) =>
     g.scope(name, () => layerNorm(x, p(`${name}.scale`), p(`${name}.bias`), cfg.layerNormEps).y);
   const linear = (x: Tensor, name: string) =>
@@ -114,8 +139,28 @@ export function gptForward(
       return add(x1, linear(h, `h${l}.mlp.proj`)); // [B·T, 4C] · [4C, C] → [B·T, C]
     });
   }
-  const xf = ln(x, "lnf");
-  return gemm(xf, p("wte"), null, { transB: 1 }); // tied head: [B·T, C] · [V, C]ᵀ → [B·T, V]
+  return ln(x, "lnf");
+}
+
+/** The tied LM head: hidden `[N, C]` · `wte`ᵀ `[C, V]` → logits `[N, V]`. */
+export function lmHead(hidden: Tensor, wte: Tensor): Tensor {
+  return gemm(hidden, wte, null, { transB: 1 });
+}
+
+/**
+ * Declares the parameters in `g` and builds the forward pass from token ids to logits.
+ *
+ * @param tokens `[B, T]` int64 token ids.
+ * @returns Logits `[B·T, V]`.
+ */
+export function gptForward(
+  g: Graph,
+  cfg: GPTConfig,
+  tokens: Tensor,
+  opts: GPTBuildOptions,
+): Tensor {
+  const p = declareGPTParams(g, cfg, opts);
+  return lmHead(gptHidden(g, cfg, tokens, p), p("wte"));
 }
 
 /**
