@@ -83,7 +83,12 @@ export const GRAD_RULES: readonly AnyGradRule[] = [
 ];
 
 /** Ops whose outputs carry no gradient (comparisons, constants built from shapes). */
-export const NON_DIFFERENTIABLE: readonly OpType[] = ["Equal", "Greater", "ConstantOfShape"];
+export const NON_DIFFERENTIABLE: readonly OpType[] = [
+  "Equal",
+  "Greater",
+  "ConstantOfShape",
+  "TopK",
+];
 
 const BY_OP = new Map<string, AnyGradRule>(GRAD_RULES.map((r) => [r.op, r]));
 

@@ -53,6 +53,7 @@ export interface OpAttrs {
   Squeeze: None;
   Sub: None;
   Tanh: None;
+  TopK: { axis?: number; largest?: 0 | 1; sorted?: 0 | 1 };
   Transpose: { perm: number[] };
   Unsqueeze: None;
   Where: None;
@@ -108,6 +109,7 @@ export const ATTR_KINDS: { [K in OpType]: Kinds<OpAttrs[K]> } = {
   Squeeze: {},
   Sub: {},
   Tanh: {},
+  TopK: { axis: "int", largest: "int", sorted: "int" },
   Transpose: { perm: "ints" },
   Unsqueeze: {},
   Where: {},

@@ -226,6 +226,16 @@ const RULES: { [K in OpType]: (c: Ctx<K>) => OutputSpec[] } = {
   MatMul: matMul,
   Gemm: gemm,
   Reshape: reshape,
+  TopK: (c) => {
+    const x = arg(c, 0), [k] = constArg(c, 1);
+    const axis = normAxis(c.attrs.axis ?? -1, x.rank);
+    if (k === undefined || k < 1 || k > x.shape[axis]!) {
+      fail(c, `k must be in [1, ${x.shape[axis]}]`);
+    }
+    const shape = x.shape.map((d, i) => (i === axis ? k : d));
+    const specs: OutputSpec[] = [{ dtype: x.dtype, shape }, { dtype: "int64", shape: [...shape] }];
+    return specs.slice(0, c.n);
+  },
   Transpose: (c) => {
     const x = arg(c, 0);
     const perm = c.attrs.perm;

@@ -164,3 +164,24 @@ export function softmaxCrossEntropy(
   });
   return { loss: loss!, logProb: logProb! };
 }
+
+/**
+ * The `k` largest entries along `axis` (sorted, largest first) and their int64 indices. Not
+ * differentiable: it selects, it does not compute (the teacher cache keeps its top-k).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "./graph.ts";
+ * import { topK } from "./ops_math.ts";
+ * const [values, indices] = topK(new Graph("g").input("x", "float32", [2, 10]), 3);
+ * console.assert(values.shape.join() === "2,3" && indices.dtype === "int64");
+ * ```
+ */
+export function topK(x: Tensor, k: number, axis = -1): [values: Tensor, indices: Tensor] {
+  const [values, indices] = x.graph.node("TopK", [x, x.graph.ints([k])], {
+    axis,
+    largest: 1,
+    sorted: 1,
+  }, { outputs: 2 });
+  return [values!, indices!];
+}

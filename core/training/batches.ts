@@ -7,7 +7,9 @@
  * - `balanced`: rows cycle through the classes, so every class gets an equal share of every
  *   batch (exactly when the batch is a multiple of the class count, DESIGN.md "Forgetting study");
  * - `sequential`: the run is cut into one phase per class, in `order`; a phase trains on its
- *   class only.
+ *   class only;
+ * - `round-robin`: each step's whole batch is one class, the classes in turn (JEET: one expert
+ *   per step).
  *
  * The sampler's whole state (a cursor per class and the generator's state) fits in a
  * checkpoint, so a resumed run sees exactly the batches an uninterrupted run would.
@@ -18,10 +20,10 @@ import type { TokenShard } from "../tokenizer/mod.ts";
 import { mixSeed, permutation, Rng } from "./_rng.ts";
 
 /** How classes share the batches. */
-export type Schedule = "mixed" | "balanced" | "sequential";
+export type Schedule = "mixed" | "balanced" | "sequential" | "round-robin";
 
 /** The schedules `--schedule` accepts. */
-export const SCHEDULES: readonly Schedule[] = ["mixed", "balanced", "sequential"];
+export const SCHEDULES: readonly Schedule[] = ["mixed", "balanced", "sequential", "round-robin"];
 
 /** The sampler's saveable state. */
 export interface SamplerState {
@@ -31,11 +33,13 @@ export interface SamplerState {
   rng: number;
 }
 
-/** A batch ready to feed: `[B, T]` int64 inputs and targets, and each row's class. */
+/** A batch ready to feed: `[B, T]` int64 inputs and targets, and each row's class and window. */
 export interface Batch {
   tokens: BigInt64Array;
   targets: BigInt64Array;
   classes: string[];
+  /** Each row's window index in its class's shard (row r reads tokens `w·T … w·T + T`). */
+  windows: number[];
 }
 
 /** Options of a {@linkcode BatchSampler}. */
@@ -107,6 +111,7 @@ export class BatchSampler {
     if (schedule === "sequential") {
       return Array(batch).fill(order[phaseOf(step, steps, order.length)]);
     }
+    if (schedule === "round-robin") return Array(batch).fill(order[(step - 1) % order.length]);
     if (schedule === "balanced") {
       return Array.from(
         { length: batch },
@@ -129,17 +134,20 @@ export class BatchSampler {
     const { batch, seqLen: T } = this.#o;
     const classes = this.classesFor(step);
     const tokens = new BigInt64Array(batch * T), targets = new BigInt64Array(batch * T);
+    const windows: number[] = [];
     for (let r = 0; r < batch; r++) {
       const c = classes[r]!;
       const k = this.#cursors.get(c)!;
       this.#cursors.set(c, k + 1);
-      const row = await this.#shards.get(c)!.read(this.#windowOf(c, k) * T, T + 1);
+      const w = this.#windowOf(c, k);
+      windows.push(w);
+      const row = await this.#shards.get(c)!.read(w * T, T + 1);
       for (let t = 0; t < T; t++) {
         tokens[r * T + t] = BigInt(row[t]!);
         targets[r * T + t] = BigInt(row[t + 1]!);
       }
     }
-    return { tokens, targets, classes };
+    return { tokens, targets, classes, windows };
   }
 
   /** The window the `k`-th row of class `c` reads: epoch ⌊k/W⌋'s permutation at k mod W. */

@@ -16,12 +16,12 @@
  */
 import { basename, join } from "node:path";
 import { writeFileAtomic } from "../cli/mod.ts";
-import type { HostTensor } from "../runtime/mod.ts";
-import { buildGPTInference, type GPTConfig } from "../../models/gpt.ts";
+import type { GPTConfig } from "../../models/gpt.ts";
 
 /** `config.json` of a checkpoint. */
 export interface CheckpointConfig {
-  format: "moe-gpt";
+  /** `moe-gpt` for a GPT (teacher or distilled student); other runners name their own. */
+  format: string;
   version: 1;
   /** Preset name the model started from, or `custom`. */
   name: string;
@@ -29,6 +29,8 @@ export interface CheckpointConfig {
   tokenizer: { fingerprint: string; vocabSize: number; eotId: number };
   /** Everything the trainer needs to continue (options, step, data position). */
   trainer: Record<string, unknown> & { step: number };
+  /** What else a runner records (e.g. `distill`: the teacher and the loss settings). */
+  [extra: string]: unknown;
 }
 
 /** Name of the checkpoint directory of `step`. */
@@ -41,8 +43,7 @@ export function checkpointName(step: number): string {
  *
  * @param outDir The run directory.
  * @param config The checkpoint's config.json content.
- * @param state Parameters and optimizer state.
- * @param saveState Writes `state.safetensors` into the directory it is given.
+ * @param writeFiles Writes the model files and `state.safetensors` into the directory it is given.
  * @param tokenizerPath The tokenizer file to copy.
  * @param keep How many checkpoints to keep (older ones are removed).
  * @returns The checkpoint directory.
@@ -50,8 +51,7 @@ export function checkpointName(step: number): string {
 export async function writeCheckpoint(
   outDir: string,
   config: CheckpointConfig,
-  state: Readonly<Record<string, HostTensor>>,
-  saveState: (path: string) => Promise<void>,
+  writeFiles: (dir: string) => Promise<void>,
   tokenizerPath: string,
   keep = 1,
 ): Promise<string> {
@@ -61,16 +61,9 @@ export async function writeCheckpoint(
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   await Deno.mkdir(tmp, { recursive: true });
   try {
-    const values = new Map<string, Float32Array>();
-    for (const [k, t] of Object.entries(state)) if (t.dtype === "float32") values.set(k, t.data);
-    const cfg = config.model;
-    await Deno.writeFile(
-      join(tmp, "model.onnx"),
-      buildGPTInference(cfg, { batch: 1, seqLen: cfg.contextLength, values }),
-    );
+    await writeFiles(tmp);
     await Deno.writeTextFile(join(tmp, "config.json"), JSON.stringify(config, null, 2) + "\n");
     await Deno.copyFile(tokenizerPath, join(tmp, "tokenizer.json"));
-    await saveState(join(tmp, "state.safetensors"));
     await Deno.remove(final, { recursive: true }).catch(() => {});
     await Deno.rename(tmp, final);
   } catch (error) {
@@ -113,6 +106,7 @@ async function listCheckpoints(outDir: string): Promise<string[]> {
  */
 export async function findCheckpoint(
   path: string,
+  formats: readonly string[] = ["moe-gpt"],
 ): Promise<{ dir: string; config: CheckpointConfig }> {
   let dir = path;
   const latest = await Deno.readTextFile(join(path, "latest")).catch(() => null);
@@ -124,8 +118,12 @@ export async function findCheckpoint(
     );
   }
   const config = JSON.parse(text) as CheckpointConfig;
-  if (config.format !== "moe-gpt") {
-    throw new SyntaxError(`Cannot read checkpoint "${dir}": config.json is not a moe-gpt config`);
+  if (!formats.includes(config.format)) {
+    throw new SyntaxError(
+      `Cannot read checkpoint "${dir}": its format "${config.format}" is not ${
+        formats.join(" or ")
+      }`,
+    );
   }
   return { dir, config };
 }

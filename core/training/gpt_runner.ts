@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { join } from "node:path";
 import { encode, Graph, reshape } from "../graph/mod.ts";
 import { crossEntropy } from "../losses/mod.ts";
 import { type AdamWConfig, buildAccumulationSteps, type TrainingGraph } from "../optim/mod.ts";
@@ -15,7 +16,14 @@ import {
   saveTrainingState,
   TrainingStep,
 } from "../runtime/mod.ts";
-import { buildGPTTraining, type GPTConfig, gptForward } from "../../models/gpt.ts";
+import {
+  buildGPTInference,
+  buildGPTTraining,
+  type GPTConfig,
+  gptForward,
+} from "../../models/gpt.ts";
+import type { Batch } from "./batches.ts";
+import type { ModelRunner, StepOutcome } from "./runner.ts";
 
 /** Geometry and optimizer of a run's graphs. */
 export interface GPTRunnerOptions {
@@ -28,17 +36,10 @@ export interface GPTRunnerOptions {
   adamw: AdamWConfig;
 }
 
-/** One optimizer step's result. */
-export interface StepOutcome {
-  /** Mean loss over the micro-batches. */
-  loss: number;
-  /** Global gradient norm before clipping. */
-  gradNorm: number;
-}
-
 /** The loaded graphs of a GPT-2 training run. */
-export class GPTRunner {
+export class GPTRunner implements ModelRunner {
   private constructor(
+    private readonly cfg: GPTConfig,
     private readonly steps: TrainingStep[],
     private readonly evaluator: TrainingStep,
     private readonly options: GPTRunnerOptions,
@@ -89,23 +90,17 @@ export class GPTRunner {
       bindings: [],
       store: first.store,
     });
-    return new GPTRunner(steps, evaluator, options);
+    return new GPTRunner(cfg, steps, evaluator, options);
   }
 
   /**
    * Runs one optimizer step over `accumulate` micro-batches of `batch` rows.
    *
-   * @param tokens `[accumulate·B, T]` inputs, row-major.
-   * @param targets Same shape, the next tokens.
+   * @param batch `[accumulate·B, T]` inputs and targets, row-major.
    * @param lr Learning rate of this step.
    * @param step Optimizer step, 1-based (AdamW bias correction).
    */
-  async step(
-    tokens: BigInt64Array,
-    targets: BigInt64Array,
-    lr: number,
-    step: number,
-  ): Promise<StepOutcome> {
+  async step({ tokens, targets }: Batch, lr: number, step: number): Promise<StepOutcome> {
     const { batch, seqLen, accumulate } = this.options;
     const n = batch * seqLen;
     const int64 = (data: BigInt64Array, i: number): HostTensor => ({
@@ -132,7 +127,7 @@ export class GPTRunner {
   }
 
   /** Mean cross-entropy of one `[B, T]` batch (targets −1 are not counted). */
-  async evalLoss(tokens: BigInt64Array, targets: BigInt64Array): Promise<number> {
+  async evalLoss(_cls: string, tokens: BigInt64Array, targets: BigInt64Array): Promise<number> {
     const { batch, seqLen } = this.options;
     const t = (data: BigInt64Array): HostTensor => ({
       dtype: "int64",
@@ -155,6 +150,14 @@ export class GPTRunner {
   /** Restores state saved by {@linkcode GPTRunner.save}; returns its metadata. */
   load(path: string): Promise<Record<string, string>> {
     return loadTrainingState(path, this.steps[0]!);
+  }
+
+  /** Writes `model.onnx`: the inference graph (`tokens [1, ctx]`) with the trained weights. */
+  async writeModel(dir: string, state: Readonly<Record<string, HostTensor>>): Promise<void> {
+    const values = new Map<string, Float32Array>();
+    for (const [k, t] of Object.entries(state)) if (t.dtype === "float32") values.set(k, t.data);
+    const model = buildGPTInference(this.cfg, { batch: 1, seqLen: this.cfg.contextLength, values });
+    await Deno.writeFile(join(dir, "model.onnx"), model);
   }
 
   /** Frees the sessions and the state. */

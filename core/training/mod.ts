@@ -15,6 +15,7 @@
 export * from "./lr_schedule.ts";
 export * from "./token_data.ts";
 export * from "./batches.ts";
+export * from "./runner.ts";
 export * from "./gpt_runner.ts";
 export * from "./checkpoint.ts";
 export * from "./trainer.ts";

@@ -15,6 +15,7 @@ import type { GPTConfig } from "../../models/gpt.ts";
 import { BatchSampler, evalBatches, phaseOf, type SamplerState, type Schedule } from "./batches.ts";
 import { type CheckpointConfig, findCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { GPTRunner } from "./gpt_runner.ts";
+import type { ModelRunner } from "./runner.ts";
 import { learningRate, type LrSchedule } from "./lr_schedule.ts";
 import { openTokenData, type TokenData } from "./token_data.ts";
 
@@ -53,6 +54,8 @@ interface Position {
   step: number;
   tokens: number;
   sampler: SamplerState;
+  /** The runner's host-side state ({@linkcode ModelRunner.position}). */
+  runner?: unknown;
 }
 
 /** Per-class validation loss and perplexity. */
@@ -86,6 +89,12 @@ export interface TrainContext {
   stop?: { requested: boolean };
   /** Stop (without a checkpoint) after this step; tests use it to simulate a crash. */
   haltAfter?: number;
+  /** Loads the model's graphs (default: a GPT-2 trained with cross-entropy, `GPTRunner`). */
+  runner?: (options: TrainOptions, data: TokenData) => Promise<ModelRunner>;
+  /** `config.json` format of the checkpoints (default `moe-gpt`). */
+  format?: string;
+  /** More `config.json` fields (e.g. `distill`: the teacher and the loss settings). */
+  extra?: Record<string, unknown>;
 }
 
 /**
@@ -104,7 +113,7 @@ export async function train(options: TrainOptions, ctx: TrainContext): Promise<T
   let pos: Position | null = null;
   let resumeDir: string | null = null;
   if (ctx.resume) {
-    const found = await findCheckpoint(ctx.out);
+    const found = await findCheckpoint(ctx.out, [ctx.format ?? "moe-gpt"]);
     const saved = found.config.trainer as unknown as { options: TrainOptions; position: Position };
     o = saved.options;
     pos = saved.position;
@@ -112,13 +121,18 @@ export async function train(options: TrainOptions, ctx: TrainContext): Promise<T
   }
   await Deno.mkdir(ctx.out, { recursive: true });
   const data = await openTokenData(o.data, o.model.vocabSize, o.seqLen);
-  const runner = await GPTRunner.create(ctx.backend, o.model, {
-    batch: o.batch,
-    seqLen: o.seqLen,
-    accumulate: o.accumulate,
-    seed: o.seed,
-    adamw: o.adamw,
-  });
+  const runner = ctx.runner
+    ? await ctx.runner(o, data).catch((error) => {
+      data.close();
+      throw error;
+    })
+    : await GPTRunner.create(ctx.backend, o.model, {
+      batch: o.batch,
+      seqLen: o.seqLen,
+      accumulate: o.accumulate,
+      seed: o.seed,
+      adamw: o.adamw,
+    });
   try {
     return await loop(o, ctx, data, runner, pos, resumeDir);
   } finally {
@@ -131,7 +145,7 @@ async function loop(
   o: TrainOptions,
   ctx: TrainContext,
   data: TokenData,
-  runner: GPTRunner,
+  runner: ModelRunner,
   resumed: Position | null,
   resumeDir: string | null,
 ): Promise<TrainSummary> {
@@ -143,6 +157,7 @@ async function loop(
   if (resumeDir) {
     await runner.load(join(resumeDir, "state.safetensors"));
     sampler.restore(pos.sampler);
+    if (pos.runner !== undefined) runner.restorePosition?.(pos.runner);
     await truncateMetrics(metricsPath, pos.step);
   } else {
     await Deno.writeTextFile(metricsPath, "");
@@ -157,7 +172,8 @@ async function loop(
     checkpointed = pos.step;
     const state = await runner.readState();
     const config: CheckpointConfig = {
-      format: "moe-gpt",
+      ...ctx.extra,
+      format: ctx.format ?? "moe-gpt",
       version: 1,
       name: o.modelName,
       model: o.model,
@@ -172,8 +188,10 @@ async function loop(
     lastCheckpoint = await writeCheckpoint(
       ctx.out,
       config,
-      state,
-      (path) => runner.save(path, meta),
+      async (dir) => {
+        await runner.writeModel(dir, state);
+        await runner.save(join(dir, "state.safetensors"), meta);
+      },
       ctx.tokenizerPath,
       o.keep,
     );
@@ -183,7 +201,7 @@ async function loop(
     for (const c of data.classes) {
       let sum = 0, count = 0;
       for (const b of await evalBatches(data.val.get(c)!, o.batch, o.seqLen, o.evalRows)) {
-        sum += (await runner.evalLoss(b.tokens, b.targets)) * b.count;
+        sum += (await runner.evalLoss(c, b.tokens, b.targets)) * b.count;
         count += b.count;
       }
       const loss = sum / Math.max(1, count);
@@ -207,7 +225,7 @@ async function loop(
     const step = pos.step + 1;
     const batch = await sampler.next(step);
     const lr = learningRate(o.lr, step);
-    const { loss, gradNorm } = await runner.step(batch.tokens, batch.targets, lr, step);
+    const { loss, gradNorm, parts } = await runner.step(batch, lr, step);
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       await log({ event: "diverged", step, loss: String(loss), grad_norm: String(gradNorm) });
       progress.stop();
@@ -223,6 +241,8 @@ async function loop(
     finalLoss = loss;
     const seconds = (performance.now() - started) / 1000;
     pos = { step, tokens: pos.tokens + tokensPerStep, sampler: sampler.state() };
+    const runnerPosition = runner.position?.();
+    if (runnerPosition !== undefined) pos.runner = runnerPosition;
     const rate = (pos.tokens - startTokens) / Math.max(seconds, 1e-9);
     await log({
       event: "train",
@@ -230,6 +250,7 @@ async function loop(
       loss,
       lr,
       grad_norm: gradNorm,
+      ...parts,
       tokens: pos.tokens,
       tokens_per_s: Math.round(rate),
     });
