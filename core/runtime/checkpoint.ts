@@ -14,6 +14,7 @@ import type { TrainingStep } from "./training_step.ts";
  * @param path The file to write.
  * @param runner The training step whose state to save.
  * @param metadata Extra string metadata (config, data position, …).
+ * @param keep Which state to save (default: all).
  *
  * @example
  * ```ts
@@ -38,8 +39,9 @@ export async function saveTrainingState(
   path: string,
   runner: TrainingStep,
   metadata: Readonly<Record<string, string>> = {},
+  keep: (name: string) => boolean = () => true,
 ): Promise<void> {
-  await saveSafetensors(path, await runner.readState(), {
+  await saveSafetensors(path, await runner.readState(keep), {
     ...metadata,
     step: String(runner.steps),
   });
@@ -50,6 +52,7 @@ export async function saveTrainingState(
  *
  * @param path The safetensors file.
  * @param runner The training step to restore into.
+ * @param keep Which state the file holds (default: all of the runner's).
  * @returns The file's metadata (`step` and whatever was saved with it).
  * @throws {SyntaxError} If the file is malformed.
  * @throws {RangeError} If the file lacks a state tensor, has an unknown one, or a shape differs;
@@ -58,9 +61,10 @@ export async function saveTrainingState(
 export async function loadTrainingState(
   path: string,
   runner: TrainingStep,
+  keep: (name: string) => boolean = () => true,
 ): Promise<Record<string, string>> {
   const { tensors, metadata } = await loadSafetensors(path);
-  const expected = runner.store.names();
+  const expected = runner.store.names().filter(keep);
   const missing = expected.filter((name) => !(name in tensors));
   const extra = Object.keys(tensors).filter((name) => !expected.includes(name));
   if (missing.length > 0 || extra.length > 0) {

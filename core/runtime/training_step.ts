@@ -191,11 +191,15 @@ export class TrainingStep {
    * Copies the whole state (the whole store, when shared) to the host, for checkpoints; the
    * state stays on the backend.
    *
+   * @param keep Which state to copy (default: all; a frozen teacher held beside a student is
+   *   left out of the student's checkpoints).
    * @returns The state by input name.
    */
-  async readState(): Promise<Record<string, HostTensor>> {
+  async readState(
+    keep: (name: string) => boolean = () => true,
+  ): Promise<Record<string, HostTensor>> {
     const out: Record<string, HostTensor> = {};
-    for (const name of this.store.names()) {
+    for (const name of this.store.names().filter(keep)) {
       out[name] = await this.session.download(this.store.get(name)!);
     }
     return out;

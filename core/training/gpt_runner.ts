@@ -152,12 +152,9 @@ export class GPTRunner implements ModelRunner {
     return loadTrainingState(path, this.steps[0]!);
   }
 
-  /** Writes `model.onnx`: the inference graph (`tokens [1, ctx]`) with the trained weights. */
-  async writeModel(dir: string, state: Readonly<Record<string, HostTensor>>): Promise<void> {
-    const values = new Map<string, Float32Array>();
-    for (const [k, t] of Object.entries(state)) if (t.dtype === "float32") values.set(k, t.data);
-    const model = buildGPTInference(this.cfg, { batch: 1, seqLen: this.cfg.contextLength, values });
-    await Deno.writeFile(join(dir, "model.onnx"), model);
+  /** Writes `model.onnx` (see {@linkcode writeGPTModel}). */
+  writeModel(dir: string, state: Readonly<Record<string, HostTensor>>): Promise<void> {
+    return writeGPTModel(dir, this.cfg, state);
   }
 
   /** Frees the sessions and the state. */
@@ -166,4 +163,19 @@ export class GPTRunner implements ModelRunner {
     for (const s of this.steps.slice(1)) await s.dispose();
     await this.steps[0]!.dispose();
   }
+}
+
+/**
+ * Writes `dir/model.onnx`: the inference graph (`tokens [1, ctx]` → `logits [1, ctx, V]`) with
+ * the parameters of `state` baked in, loadable by any ONNX Runtime.
+ */
+export async function writeGPTModel(
+  dir: string,
+  cfg: GPTConfig,
+  state: Readonly<Record<string, HostTensor>>,
+): Promise<void> {
+  const values = new Map<string, Float32Array>();
+  for (const [k, t] of Object.entries(state)) if (t.dtype === "float32") values.set(k, t.data);
+  const model = buildGPTInference(cfg, { batch: 1, seqLen: cfg.contextLength, values });
+  await Deno.writeFile(join(dir, "model.onnx"), model);
 }

@@ -36,7 +36,7 @@ export interface TrainOptions {
   lr: LrSchedule;
   adamw: AdamWConfig;
   schedule: Schedule;
-  /** Class order: sequential phases, balanced cycle. */
+  /** Classes trained and evaluated, in order: sequential phases, balanced and round-robin cycles. */
   order: string[];
   /** Evaluate every this many steps (0: only at phase ends and at the end). */
   evalEvery: number;
@@ -198,7 +198,7 @@ async function loop(
   };
   const evaluate = async (): Promise<ValReport> => {
     const report: ValReport = {};
-    for (const c of data.classes) {
+    for (const c of o.order) {
       let sum = 0, count = 0;
       for (const b of await evalBatches(data.val.get(c)!, o.batch, o.seqLen, o.evalRows)) {
         sum += (await runner.evalLoss(c, b.tokens, b.targets)) * b.count;

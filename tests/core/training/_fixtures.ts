@@ -7,7 +7,10 @@
  */
 import { join } from "node:path";
 import { readDocuments } from "../../../core/data/mod.ts";
+import { ADAMW_DEFAULTS } from "../../../core/optim/mod.ts";
 import { type BpeModel, saveTokenizer, ShardWriter } from "../../../core/tokenizer/mod.ts";
+import type { TrainOptions } from "../../../core/training/mod.ts";
+import { GPT_CONFIGS } from "../../../models/gpt.ts";
 
 const fixtureRoot = new URL("../../../fixtures/corpus/", import.meta.url).pathname;
 
@@ -88,4 +91,43 @@ export async function byteShards(
   };
   await Deno.writeTextFile(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2));
   return { dir, tokenizer };
+}
+
+/** A tiny GPT's run over byte shards: batch 8 × 64, cosine from 3e-3, evaluation at the end. */
+export function trainOptions(
+  data: string,
+  steps: number,
+  over: Partial<TrainOptions> = {},
+): TrainOptions {
+  return {
+    data,
+    modelName: "tiny",
+    model: { ...GPT_CONFIGS.tiny, vocabSize: 258 },
+    batch: 8,
+    accumulate: 1,
+    seqLen: 64,
+    lr: { lr: 3e-3, minLr: 3e-4, warmup: 10, steps, decay: "cosine" },
+    adamw: ADAMW_DEFAULTS,
+    schedule: "mixed",
+    order: ["en", "fr", "de", "py"],
+    evalEvery: 0,
+    evalRows: 32,
+    checkpointEvery: 0,
+    keep: 1,
+    seed: 1,
+    ...over,
+  };
+}
+
+/** The records of a run's `metrics.jsonl`. */
+export async function metrics(out: string): Promise<Record<string, unknown>[]> {
+  return (await Deno.readTextFile(join(out, "metrics.jsonl"))).trim().split("\n").map((l) =>
+    JSON.parse(l)
+  );
+}
+
+/** A metrics record without its wall-clock fields (equal across identical runs otherwise). */
+export function withoutTiming(m: Record<string, unknown>): Record<string, unknown> {
+  const { tokens_per_s: _, ...rest } = m;
+  return rest;
 }

@@ -3,32 +3,12 @@ import { join } from "node:path";
 import { ADAMW_DEFAULTS } from "../../../core/optim/mod.ts";
 import { openBackend } from "../../../core/runtime/mod.ts";
 import { readShard } from "../../../core/tokenizer/mod.ts";
-import { train, type TrainOptions } from "../../../core/training/mod.ts";
-import { GPT_CONFIGS } from "../../../models/gpt.ts";
-import { byteShards } from "./_fixtures.ts";
+import { train } from "../../../core/training/mod.ts";
+import { byteShards, metrics, trainOptions, withoutTiming } from "./_fixtures.ts";
 
 const CLASSES = ["en", "fr", "de", "py"];
 
-function options(data: string, steps: number, over: Partial<TrainOptions> = {}): TrainOptions {
-  return {
-    data,
-    modelName: "tiny",
-    model: { ...GPT_CONFIGS.tiny, vocabSize: 258 },
-    batch: 8,
-    accumulate: 1,
-    seqLen: 64,
-    lr: { lr: 3e-3, minLr: 3e-4, warmup: 10, steps, decay: "cosine" },
-    adamw: ADAMW_DEFAULTS,
-    schedule: "mixed",
-    order: CLASSES,
-    evalEvery: 0,
-    evalRows: 32,
-    checkpointEvery: 0,
-    keep: 1,
-    seed: 1,
-    ...over,
-  };
-}
+const options = trainOptions;
 
 /** Unigram entropy (nats) of the train shards: what a model that ignores context reaches. */
 async function unigramEntropy(dir: string): Promise<number> {
@@ -43,12 +23,6 @@ async function unigramEntropy(dir: string): Promise<number> {
 }
 
 const cpu = async () => (await openBackend("cpu", { threads: 1 })).backend;
-
-async function metrics(out: string): Promise<Record<string, unknown>[]> {
-  return (await Deno.readTextFile(join(out, "metrics.jsonl"))).trim().split("\n").map((l) =>
-    JSON.parse(l)
-  );
-}
 
 Deno.test("a tiny teacher lowers validation loss well below the unigram entropy", async () => {
   const { dir, tokenizer } = await byteShards();
@@ -157,8 +131,3 @@ Deno.test("gradient accumulation over two micro-batches trains like one batch of
   const [one, two] = [await run(8, 1), await run(4, 2)];
   one.forEach((l, i) => assert.ok(Math.abs(l - two[i]!) < 1e-4, `${one} vs ${two}`));
 });
-
-function withoutTiming(m: Record<string, unknown>): Record<string, unknown> {
-  const { tokens_per_s: _, ...rest } = m;
-  return rest;
-}

@@ -1,0 +1,242 @@
+/**
+ * The options every training command shares (`train`, `distill`, `train-moe`): the model, the
+ * optimizer and its schedule, evaluation, checkpoints, backend, resume — one definition, so the
+ * commands cannot drift apart — and the SIGINT handling that checkpoints before exiting.
+ *
+ * @module
+ */
+import { type Command, Option } from "commander";
+import { createProgress, type Progress, UsageError } from "../core/cli/mod.ts";
+import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
+import { BACKEND_HELP, THREADS_HELP } from "../core/runtime/mod.ts";
+import type { TokensManifest } from "../core/tokenizer/mod.ts";
+import {
+  DECAYS,
+  type LrSchedule,
+  resolveModel,
+  type Schedule,
+  type TrainOptions,
+  type TrainSummary,
+} from "../core/training/mod.ts";
+import { GPT_CONFIGS } from "../models/gpt.ts";
+import { type GlobalOptions, numberIn, printJson } from "./_run.ts";
+
+/** The flags {@linkcode addRunOptions} declares. */
+export interface RunFlags extends GlobalOptions {
+  data?: string;
+  out?: string;
+  config: string;
+  layers?: number;
+  dModel?: number;
+  heads?: number;
+  ctx?: number;
+  vocabSize?: number;
+  batch: number;
+  seqLen?: number;
+  steps: number;
+  lr: number;
+  minLr?: number;
+  warmup?: number;
+  decay: LrSchedule["decay"];
+  weightDecay: number;
+  clip: number;
+  evalEvery: number;
+  evalRows: number;
+  checkpointEvery: number;
+  keep: number;
+  seed: number;
+  tokenizer?: string;
+  backend?: string;
+  threads?: string;
+  resume?: boolean;
+  force?: boolean;
+}
+
+/** An integer option parser within [min, max]. */
+export const int = (min: number, max: number): (value: string) => number =>
+  numberIn(min, max, true);
+
+/** Declares the shared options on `cmd`; `defaults` sets command-specific defaults. */
+export function addRunOptions(
+  cmd: Command,
+  defaults: { config: string; steps: number; lr: number },
+): Command {
+  return cmd
+    .option("--data <DIR>", "token shard directory (required unless --resume)")
+    // Checked by the action, not by commander: commander would demand it of subcommands too.
+    .option(
+      "-o, --out <DIR>",
+      "run directory, required: metrics.jsonl, latest, step-N/ checkpoints",
+    )
+    .option(
+      "--config <NAME|FILE>",
+      `model: ${Object.keys(GPT_CONFIGS).join(", ")} or a JSON file`,
+      defaults.config,
+    )
+    .option("--layers <N>", "transformer blocks (overrides --config)", int(1, 256))
+    .option("--d-model <N>", "residual width (overrides --config)", int(1, 65536))
+    .option("--heads <N>", "attention heads (overrides --config)", int(1, 1024))
+    .option("--ctx <N>", "context length (overrides --config)", int(2, 65536))
+    .option(
+      "--vocab-size <N>",
+      "vocab size (default: the shards'; must match them)",
+      int(2, 2 ** 24),
+    )
+    .option("--batch <N>", "rows per micro-batch", int(1, 65536), 16)
+    .option("--seq-len <N>", "tokens per row (default: the context length)", int(1, 65536))
+    .option("--steps <N>", "optimizer steps", int(1, 1e9), defaults.steps)
+    .option("--lr <X>", "peak learning rate", numberIn(0, 10), defaults.lr)
+    .option("--min-lr <X>", "final learning rate (default: lr / 10)", numberIn(0, 10))
+    .option("--warmup <N>", "linear warm-up steps (default: 5 % of --steps)", int(0, 1e9))
+    .addOption(
+      new Option("--decay <KIND>", "decay after warm-up").choices(DECAYS).default("cosine"),
+    )
+    .option(
+      "--weight-decay <X>",
+      "AdamW decoupled weight decay",
+      numberIn(0, 10),
+      ADAMW_DEFAULTS.weightDecay,
+    )
+    .option(
+      "--clip <X>",
+      "global gradient-norm clip (0: off)",
+      numberIn(0, 1e9),
+      ADAMW_DEFAULTS.clipNorm,
+    )
+    .option(
+      "--eval-every <N>",
+      "evaluate every N steps (0: phase ends and the end only)",
+      int(0, 1e9),
+      100,
+    )
+    .option("--eval-rows <N>", "validation rows per class per evaluation", int(1, 1e9), 64)
+    .option(
+      "--checkpoint-every <N>",
+      "checkpoint every N steps (0: at the end only)",
+      int(0, 1e9),
+      200,
+    )
+    .option("--keep <N>", "checkpoints kept on disk", int(1, 1000), 1)
+    .option("--seed <N>", "seed of initialization and data order", int(0, 2 ** 32 - 1), 1)
+    .option("--tokenizer <FILE>", "tokenizer.json of the shards (default: the manifest's)")
+    .option("--backend <NAME>", BACKEND_HELP)
+    .option("--threads <N>", THREADS_HELP)
+    .option("--resume", "continue the run in --out from its latest checkpoint (same loss curve)")
+    .option("--force", "start afresh even if --out already holds a run");
+}
+
+/**
+ * The options of a fresh run from the flags.
+ *
+ * @param flags The parsed shared flags.
+ * @param manifest The token shards' manifest (vocabulary, classes).
+ * @param run What the command decides itself: classes in order, schedule, accumulation.
+ * @throws {UsageError} If `--data` is missing, `--out` holds a run (without `--force`), the model
+ *   config is invalid or `--seq-len` exceeds the context.
+ */
+export async function freshRunOptions(
+  flags: RunFlags,
+  manifest: TokensManifest,
+  run: { order: string[]; schedule: Schedule; accumulate: number },
+): Promise<TrainOptions> {
+  if (!flags.force && await Deno.stat(`${flags.out}/latest`).then(() => true, () => false)) {
+    throw new UsageError(
+      `Cannot start a run in "${flags.out}": it already holds one (use --resume to continue it or --force to start afresh)`,
+    );
+  }
+  const { name, model } = await resolveModel(flags.config, {
+    layers: flags.layers,
+    dModel: flags.dModel,
+    heads: flags.heads,
+    contextLength: flags.ctx,
+    vocabSize: flags.vocabSize,
+  }, manifest.tokenizer.vocabSize);
+  const seqLen = flags.seqLen ?? model.contextLength;
+  if (seqLen > model.contextLength) {
+    throw new UsageError(
+      `Invalid --seq-len ${seqLen}: it exceeds the context length ${model.contextLength}`,
+    );
+  }
+  return {
+    data: flags.data!,
+    modelName: name,
+    model,
+    batch: flags.batch,
+    accumulate: run.accumulate,
+    seqLen,
+    lr: {
+      lr: flags.lr,
+      minLr: flags.minLr ?? flags.lr / 10,
+      warmup: flags.warmup ?? Math.round(flags.steps * 0.05),
+      steps: flags.steps,
+      decay: flags.decay,
+    },
+    adamw: { ...ADAMW_DEFAULTS, weightDecay: flags.weightDecay, clipNorm: flags.clip },
+    schedule: run.schedule,
+    order: run.order,
+    evalEvery: flags.evalEvery,
+    evalRows: flags.evalRows,
+    checkpointEvery: flags.checkpointEvery,
+    keep: flags.keep,
+    seed: flags.seed,
+  };
+}
+
+/**
+ * Checks that `--out` was given (declared optional so that subcommands such as `moe distill
+ * cache` do not inherit the requirement).
+ */
+export function requireOut<F extends { out?: string }>(flags: F): F & { out: string } {
+  if (flags.out === undefined) throw new UsageError("Missing --out: the run directory");
+  return flags as F & { out: string };
+}
+
+/** The token shard directory, or a usage error naming the flag. */
+export function requireData(flags: RunFlags): string {
+  if (flags.data === undefined) {
+    throw new UsageError("Missing --data: the token shard directory to train on");
+  }
+  return flags.data;
+}
+
+/**
+ * Runs `fn` with a SIGINT handler that asks the loop to checkpoint and stop after the current
+ * step (a second Ctrl-C exits at once), and a progress bar that shows on a TTY unless `--json`.
+ */
+export async function withStopOnSigint<T>(
+  flags: GlobalOptions,
+  fn: (stop: { requested: boolean }, progress: Progress) => Promise<T>,
+): Promise<T> {
+  const stop = { requested: false };
+  const onSigint = () => {
+    if (stop.requested) Deno.exit(130); // a second Ctrl-C does not wait for the checkpoint
+    stop.requested = true;
+  };
+  Deno.addSignalListener("SIGINT", onSigint);
+  try {
+    return await fn(stop, createProgress({ quiet: flags.json ?? false, unit: "tok" }));
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+  }
+}
+
+/** Prints a run's summary: one line, then per-class validation, then the checkpoint. */
+export function printRunSummary(
+  s: TrainSummary,
+  backend: string,
+  json: boolean,
+  extra: Record<string, unknown> = {},
+): void {
+  if (json) return printJson({ ...s, ...extra, backend });
+  console.log(
+    `trained ${s.steps} steps (${s.tokens} tokens; ${s.steps - s.startStep} steps in ` +
+      `${s.seconds.toFixed(1)} s here), ` +
+      `${Math.round(s.tokensPerSecond)} tokens/s on ${backend}; final train loss ${
+        s.finalLoss.toFixed(3)
+      }`,
+  );
+  for (const [cls, v] of Object.entries(s.val)) {
+    console.log(`  val ${cls}: loss ${v.loss.toFixed(3)}, perplexity ${v.ppl.toFixed(2)}`);
+  }
+  console.log(`checkpoint ${s.checkpoint}`);
+}

@@ -1,0 +1,257 @@
+/**
+ * `moe distill`: distil a teacher into a student — one per-language expert (`--lang fr`) or a
+ * multilingual student (`--lang all`) — online or from a teacher cache built once by
+ * `moe distill cache`.
+ *
+ * @module
+ */
+import { type Command, Option } from "commander";
+import { createProgress, UsageError } from "../core/cli/mod.ts";
+import {
+  buildTeacherCache,
+  distill,
+  type DistillSource,
+  type DistillSummary,
+  loadTeacher,
+  type LossSchedule,
+  parseAlpha,
+} from "../core/distill/mod.ts";
+import { openBackend, runtimeConfig } from "../core/runtime/mod.ts";
+import { openTokens } from "../core/tokenizer/mod.ts";
+import { findCheckpoint, findTokenizer, type TrainOptions } from "../core/training/mod.ts";
+import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
+import {
+  addRunOptions,
+  freshRunOptions,
+  int,
+  printRunSummary,
+  requireData,
+  requireOut,
+  type RunFlags,
+  withStopOnSigint,
+} from "./_training.ts";
+import { BACKEND_HELP, THREADS_HELP } from "../core/runtime/mod.ts";
+
+interface DistillFlags extends RunFlags {
+  teacher?: string;
+  cache?: string;
+  lang: string;
+  kd: "forward" | "reverse";
+  temperature: number;
+  alpha: string;
+  schedule: LossSchedule;
+}
+
+/** The `distill` command and its `cache` subcommand. */
+export function distillCommand(): Command {
+  const cmd = standardCommand(
+    "distill",
+    "Distil a teacher into a student: a per-language expert (--lang fr) or all classes",
+  );
+  return addRunOptions(cmd, { config: "tiny", steps: 1000, lr: 1e-3 })
+    .enablePositionalOptions()
+    .option("--teacher <RUN>", "teacher checkpoint: a moe train run or step directory")
+    .option("--cache <DIR>", "distil from a teacher cache (moe distill cache) instead of online")
+    .option("--lang <CLASS|all>", "the class the student learns (a PLE expert), or all", "all")
+    .addOption(
+      new Option(
+        "--kd <DIR>",
+        "forward: KL(p_T‖q_S), mean-seeking; reverse: KL(q_S‖p_T), mode-seeking",
+      ).choices(["forward", "reverse"]).default("forward"),
+    )
+    .option(
+      "--temperature <T>",
+      "softmax temperature of both distributions",
+      numberIn(0.05, 100),
+      2,
+    )
+    .option(
+      "--alpha <X|RULE>",
+      "weight of CE in α·CE + (1−α)·KD: a number in [0, 1], adaptive (the paper's rule) or dwa (ours: balances the losses' rates)",
+      "0.5",
+    )
+    .addOption(
+      new Option(
+        "--schedule <KIND>",
+        "combined: α·CE + (1−α)·KD each step; alternating: CE on odd steps, KD on even ones",
+      ).choices(["combined", "alternating"]).default("combined"),
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  moe distill --teacher runs/teacher --data data/tokens --lang fr --out experts/fr
+  moe distill --teacher runs/teacher --data data/tokens --lang all --alpha adaptive --out runs/student
+  moe distill cache --teacher runs/teacher --data data/tokens --top-k 32 --out cache/teacher
+  moe distill --cache cache/teacher --data data/tokens --lang de --out experts/de
+  moe distill --out experts/fr --resume`,
+    )
+    .action(action(async (given: DistillFlags) => {
+      const flags = requireOut(given);
+      const runtime = runtimeConfig(flags);
+      const { options, source } = flags.resume ? await resumed(flags) : await fresh(flags);
+      const tokenizerPath = await findTokenizer(
+        options.data,
+        await openTokens(options.data),
+        flags.tokenizer,
+      );
+      const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
+      const summary = await withStopOnSigint(flags, (stop, progress) =>
+        distill(options, source, {
+          backend,
+          out: flags.out,
+          tokenizerPath,
+          resume: flags.resume ?? false,
+          progress,
+          stop,
+        }));
+      report(summary, backend.description, flags.json ?? false);
+    }))
+    .addCommand(cacheCommand());
+}
+
+async function fresh(
+  flags: DistillFlags,
+): Promise<{ options: TrainOptions; source: DistillSource }> {
+  if (flags.teacher === undefined && flags.cache === undefined) {
+    throw new UsageError("Missing --teacher or --cache: what to distil from");
+  }
+  const manifest = await openTokens(requireData(flags));
+  const order = flags.lang === "all" ? manifest.classes : [flags.lang];
+  if (!manifest.classes.includes(order[0]!)) {
+    throw new UsageError(
+      `Invalid --lang "${flags.lang}": "${flags.data}" has ${manifest.classes.join(", ")} (or all)`,
+    );
+  }
+  const options = await freshRunOptions(flags, manifest, {
+    order,
+    schedule: "balanced",
+    accumulate: 1,
+  });
+  const source: DistillSource = {
+    teacher: flags.teacher ?? null,
+    cache: flags.cache ?? null,
+    kd: flags.kd,
+    temperature: flags.temperature,
+    alpha: parseAlpha(flags.alpha),
+    lossSchedule: flags.schedule,
+  };
+  return { options, source };
+}
+
+async function resumed(
+  flags: DistillFlags & { out: string },
+): Promise<{ options: TrainOptions; source: DistillSource }> {
+  const { config } = await findCheckpoint(flags.out);
+  const source = config.distill as DistillSource | undefined;
+  if (source === undefined) {
+    throw new UsageError(`Cannot resume "${flags.out}": it is not a distillation run`);
+  }
+  return { options: (config.trainer as unknown as { options: TrainOptions }).options, source };
+}
+
+function report(s: DistillSummary, backend: string, json: boolean): void {
+  printRunSummary(s, backend, json, {});
+  if (json || s.teacherVal === null) return;
+  for (const [cls, t] of Object.entries(s.teacherVal)) {
+    const student = s.val[cls];
+    if (!student) continue;
+    console.log(
+      `  ${cls}: student perplexity ${student.ppl.toFixed(2)} vs teacher ${t.ppl.toFixed(2)} ` +
+        `(${((student.ppl / t.ppl - 1) * 100).toFixed(1)} %)`,
+    );
+  }
+}
+
+interface CacheFlags extends GlobalOptions {
+  teacher: string;
+  data: string;
+  out: string;
+  lang: string;
+  topK: number;
+  temperature: number;
+  seqLen?: number;
+  batch: number;
+  backend?: string;
+  threads?: string;
+  force?: boolean;
+}
+
+function cacheCommand(): Command {
+  return standardCommand(
+    "cache",
+    "Run the teacher once over the train shards and store its top-k log-probabilities",
+  )
+    .requiredOption("--teacher <RUN>", "teacher checkpoint: a moe train run or step directory")
+    .requiredOption("--data <DIR>", "token shard directory (the teacher's tokenizer)")
+    .requiredOption("-o, --out <DIR>", "cache directory to create")
+    .option("--lang <A,B,…|all>", "classes to cache", "all")
+    .option("--top-k <K>", "tokens kept per position (the rest is one bucket)", int(1, 1 << 24), 32)
+    .option("--temperature <T>", "temperature the students will use", numberIn(0.05, 100), 2)
+    .option("--seq-len <N>", "window length (default: the teacher's context)", int(1, 65536))
+    .option("--batch <N>", "windows per teacher run", int(1, 65536), 16)
+    .option("--backend <NAME>", BACKEND_HELP)
+    .option("--threads <N>", THREADS_HELP)
+    .option("--force", "replace an existing cache")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  moe distill cache --teacher runs/teacher --data data/tokens --out cache/teacher
+  moe distill cache --teacher runs/teacher --data data/tokens --lang fr,de --top-k 64 --out cache/fr-de`,
+    )
+    .action(action(async (flags: CacheFlags) => {
+      const runtime = runtimeConfig(flags);
+      const manifest = await openTokens(flags.data);
+      const classes = flags.lang === "all"
+        ? manifest.classes
+        : flags.lang.split(",").map((c) => c.trim());
+      const unknown = classes.filter((c) => !manifest.classes.includes(c));
+      if (unknown.length > 0) {
+        throw new UsageError(
+          `Invalid --lang "${flags.lang}": "${flags.data}" has ${manifest.classes.join(", ")}`,
+        );
+      }
+      const teacher = await loadTeacher(flags.teacher);
+      const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
+      const started = performance.now();
+      const m = await buildTeacherCache({
+        teacher,
+        data: flags.data,
+        classes,
+        ...(flags.seqLen !== undefined ? { seqLen: flags.seqLen } : {}),
+        topK: flags.topK,
+        temperature: flags.temperature,
+        batch: flags.batch,
+        backend,
+        out: flags.out,
+        replace: flags.force ?? false,
+        progress: createProgress({ quiet: flags.json ?? false, unit: "tok" }),
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const positions = Object.values(m.classes).reduce((s, c) => s + c.windows * m.seqLen, 0);
+      const summary = {
+        out: flags.out,
+        classes: m.classes,
+        positions,
+        bytes: m.bytes,
+        mbPerMillionTokens: m.bytes / positions,
+        seconds,
+        tokensPerSecond: positions / seconds,
+        backend: backend.description,
+      };
+      if (flags.json) return printJson(summary);
+      console.log(
+        `cached the teacher's top-${m.topK} at τ ${m.temperature} for ${positions} positions of ${
+          Object.keys(m.classes).join(", ")
+        } in ${seconds.toFixed(1)} s (${
+          Math.round(summary.tokensPerSecond)
+        } tokens/s on ${summary.backend})`,
+      );
+      console.log(
+        `${(m.bytes / 1e6).toFixed(1)} MB (${
+          summary.mbPerMillionTokens.toFixed(0)
+        } MB per million tokens) in ${flags.out}`,
+      );
+    }));
+}

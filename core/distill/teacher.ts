@@ -1,0 +1,96 @@
+/**
+ * The teacher of a distillation: a `moe train` checkpoint read once — its config, its
+ * parameters (without optimizer moments) and a fingerprint of those parameters, so a logit
+ * cache can prove which teacher produced it.
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { loadSafetensors } from "../runtime/mod.ts";
+import { type CheckpointConfig, findCheckpoint } from "../training/mod.ts";
+import { gptParamSpecs } from "../../models/gpt.ts";
+
+/** A loaded teacher checkpoint. */
+export interface Teacher {
+  /** The checkpoint directory. */
+  dir: string;
+  config: CheckpointConfig;
+  /** Parameters by config name (`wte`, `h0.ln1.scale`, …). */
+  values: Map<string, Float32Array>;
+  /** sha256 of the parameters (names, shapes, bytes) in config order. */
+  fingerprint: string;
+}
+
+/** Tokenizer identity as recorded in checkpoints and shard manifests. */
+export interface TokenizerId {
+  fingerprint: string;
+  vocabSize: number;
+}
+
+/**
+ * Reads a teacher checkpoint (a `moe train` run directory or one of its `step-N` directories).
+ *
+ * @param path The run or checkpoint directory.
+ * @returns The teacher's config, parameters and fingerprint.
+ * @throws {Deno.errors.NotFound} If there is no checkpoint at `path`.
+ * @throws {RangeError} If the state lacks a parameter of the config; the message names the file.
+ *
+ * @example
+ * ```ts
+ * import { loadTeacher } from "./teacher.ts";
+ * const missing = await loadTeacher(await Deno.makeTempDir()).catch((e) => String(e));
+ * console.assert(String(missing).includes("no checkpoint"));
+ * ```
+ */
+export async function loadTeacher(path: string): Promise<Teacher> {
+  const { dir, config } = await findCheckpoint(path);
+  const file = join(dir, "state.safetensors");
+  const { tensors } = await loadSafetensors(file);
+  const values = new Map<string, Float32Array>();
+  const hash = createHash("sha256");
+  for (const spec of gptParamSpecs(config.model)) {
+    const t = tensors[spec.name];
+    if (!t || t.dtype !== "float32" || t.dims.join() !== spec.shape.join()) {
+      throw new RangeError(
+        `Cannot load teacher "${file}": parameter "${spec.name}" is missing or not float32[${spec.shape}]`,
+      );
+    }
+    const data = t.data as Float32Array;
+    values.set(spec.name, data);
+    hash.update(`${spec.name}:${spec.shape.join("x")};`);
+    hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  return { dir, config, values, fingerprint: hash.digest("hex") };
+}
+
+/**
+ * Refuses a teacher whose tokenizer differs from the student's data.
+ *
+ * @param teacher The teacher checkpoint's tokenizer and where it came from.
+ * @param data The token shards' tokenizer and where they are.
+ * @throws {RangeError} Naming both when the fingerprints or vocabulary sizes differ.
+ *
+ * @example
+ * ```ts
+ * import { checkSameTokenizer } from "./teacher.ts";
+ * const id = { fingerprint: "abc", vocabSize: 300 };
+ * checkSameTokenizer({ ...id, source: "runs/t" }, { ...id, source: "data/tokens" }); // no throw
+ * ```
+ */
+export function checkSameTokenizer(
+  teacher: TokenizerId & { source: string },
+  data: TokenizerId & { source: string },
+): void {
+  if (teacher.fingerprint === data.fingerprint && teacher.vocabSize === data.vocabSize) return;
+  throw new RangeError(
+    `The teacher "${teacher.source}" and the data "${data.source}" use different tokenizers ` +
+      `(${describe(teacher)} vs ${
+        describe(data)
+      }): distil on shards encoded with the teacher's tokenizer`,
+  );
+}
+
+function describe(t: TokenizerId): string {
+  return `fingerprint ${t.fingerprint.slice(0, 12)}…, vocab ${t.vocabSize}`;
+}

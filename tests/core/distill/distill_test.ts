@@ -1,0 +1,229 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  buildTeacherCache,
+  distill,
+  type DistillSource,
+  loadTeacher,
+  openTeacherCache,
+} from "../../../core/distill/mod.ts";
+import { openBackend } from "../../../core/runtime/mod.ts";
+import { train, type TrainOptions } from "../../../core/training/mod.ts";
+import { GPT_CONFIGS } from "../../../models/gpt.ts";
+import { byteShards, metrics, trainOptions, withoutTiming } from "../training/_fixtures.ts";
+
+const cpu = async () => (await openBackend("cpu", { threads: 1 })).backend;
+
+/** One teacher for the whole file: a tiny GPT trained on all four fixture classes. */
+const setup = (async () => {
+  const shards = await byteShards({ trainBytes: 30_000 });
+  const teacherDir = await Deno.makeTempDir({ prefix: "moe-teacher-" });
+  const teacherModel = { ...GPT_CONFIGS.tiny, vocabSize: 258, layers: 3, dModel: 96 };
+  await train(trainOptions(shards.dir, 600, { model: teacherModel, modelName: "custom" }), {
+    backend: await cpu(),
+    out: teacherDir,
+    tokenizerPath: shards.tokenizer,
+  });
+  return { ...shards, teacherDir };
+})();
+
+/** A 1-layer student of one class. */
+function student(data: string, steps: number, over: Partial<TrainOptions> = {}): TrainOptions {
+  return trainOptions(data, steps, {
+    model: { ...GPT_CONFIGS.tiny, vocabSize: 258, layers: 1 },
+    modelName: "custom",
+    schedule: "balanced",
+    order: ["fr"],
+    lr: { lr: 3e-3, minLr: 3e-4, warmup: 10, steps, decay: "cosine" },
+    ...over,
+  });
+}
+
+const settings = (over: Partial<DistillSource> = {}): DistillSource => ({
+  teacher: null,
+  cache: null,
+  kd: "forward",
+  temperature: 2,
+  alpha: { kind: "fixed", alpha: 0.5 },
+  lossSchedule: "combined",
+  ...over,
+});
+
+Deno.test("a student distilled from the teacher beats the same student trained on CE alone", async () => {
+  const { dir, tokenizer, teacherDir } = await setup;
+  const backend = await cpu();
+  const run = async (alpha: number) => {
+    const out = await Deno.makeTempDir();
+    return await distill(
+      student(dir, 150),
+      settings({ teacher: teacherDir, alpha: { kind: "fixed", alpha } }),
+      { backend, out, tokenizerPath: tokenizer },
+    );
+  };
+  const ceOnly = await run(1), distilled = await run(0.5);
+  assert.ok(
+    distilled.val.fr!.loss < ceOnly.val.fr!.loss,
+    `distilled ${distilled.val.fr!.loss} vs CE only ${ceOnly.val.fr!.loss}`,
+  );
+  // The report compares with the teacher on the same validation windows.
+  assert.ok(distilled.teacherVal!.fr!.loss < distilled.val.fr!.loss);
+  assert.deepEqual(Object.keys(distilled.val), ["fr"]);
+});
+
+Deno.test("distilling from a full-vocabulary cache follows the online run", async () => {
+  const { dir, tokenizer, teacherDir } = await setup;
+  const backend = await cpu();
+  const teacher = await loadTeacher(teacherDir);
+  const cacheDir = join(await Deno.makeTempDir(), "cache");
+  const manifest = await buildTeacherCache({
+    teacher,
+    data: dir,
+    classes: ["fr"],
+    seqLen: 64,
+    topK: 258, // every token: the (k + 1)-bucket KL is the full KL
+    temperature: 2,
+    batch: 8,
+    backend,
+    out: cacheDir,
+  });
+  assert.equal(manifest.teacher.fingerprint, teacher.fingerprint);
+  assert.equal(manifest.bytes, manifest.classes.fr!.windows * 64 * 258 * 4);
+  const online = await Deno.makeTempDir(), cached = await Deno.makeTempDir();
+  await distill(student(dir, 20), settings({ teacher: teacherDir }), {
+    backend,
+    out: online,
+    tokenizerPath: tokenizer,
+  });
+  await distill(student(dir, 20), settings({ cache: cacheDir }), {
+    backend,
+    out: cached,
+    tokenizerPath: tokenizer,
+  });
+  const kd = async (out: string) =>
+    (await metrics(out)).filter((m) => m.event === "train").map((m) => m.kd as number);
+  const [a, b] = [await kd(online), await kd(cached)];
+  // float16 log-probabilities: equal to ~1e-3 relative
+  a.forEach((x, i) => assert.ok(Math.abs(x - b[i]!) < 2e-3 * x + 1e-4, `${a} vs ${b}`));
+});
+
+Deno.test("a top-k cache stores the teacher's k best tokens with their log-probabilities", async () => {
+  const { dir, teacherDir } = await setup;
+  const cacheDir = join(await Deno.makeTempDir(), "cache");
+  await buildTeacherCache({
+    teacher: await loadTeacher(teacherDir),
+    data: dir,
+    classes: ["de"],
+    seqLen: 32,
+    topK: 4,
+    temperature: 1,
+    batch: 8,
+    backend: await cpu(),
+    out: cacheDir,
+  });
+  const cache = await openTeacherCache(cacheDir);
+  const { ids, logProbs } = await cache.read(["de", "de"], [0, 3]);
+  cache.close();
+  assert.equal(ids.length, 2 * 32 * 4);
+  for (let p = 0; p < 2 * 32; p++) {
+    const row = Array.from(logProbs.subarray(p * 4, p * 4 + 4));
+    assert.ok(row.every((x, i) => i === 0 || x <= row[i - 1]!), `sorted: ${row}`);
+    const mass = row.reduce((s, x) => s + Math.exp(x), 0);
+    assert.ok(mass > 0 && mass <= 1.002, `top-4 mass ${mass}`);
+    assert.equal(new Set(Array.from(ids.subarray(p * 4, p * 4 + 4))).size, 4);
+  }
+});
+
+Deno.test("a resumed distillation with adaptive α logs exactly the uninterrupted run", async () => {
+  const { dir, tokenizer, teacherDir } = await setup;
+  const backend = await cpu();
+  const o = student(dir, 30, { checkpointEvery: 10 });
+  const s = settings({ teacher: teacherDir, alpha: { kind: "paper" } });
+  const full = await Deno.makeTempDir(), cut = await Deno.makeTempDir();
+  await distill(o, s, { backend, out: full, tokenizerPath: tokenizer });
+  await distill(o, s, { backend, out: cut, tokenizerPath: tokenizer, haltAfter: 25 });
+  await distill(o, s, { backend, out: cut, tokenizerPath: tokenizer, resume: true });
+  const [x, y] = [await metrics(full), await metrics(cut)];
+  assert.deepEqual(y.map(withoutTiming), x.map(withoutTiming));
+  const alphas = x.filter((m) => m.event === "train").map((m) => m.alpha as number);
+  assert.ok(alphas.every((a) => a >= 0 && a <= 1));
+});
+
+Deno.test("alternating steps train on CE alone, then on KD alone", async () => {
+  const { dir, tokenizer, teacherDir } = await setup;
+  const out = await Deno.makeTempDir();
+  await distill(student(dir, 6), settings({ teacher: teacherDir, lossSchedule: "alternating" }), {
+    backend: await cpu(),
+    out,
+    tokenizerPath: tokenizer,
+  });
+  const steps = (await metrics(out)).filter((m) => m.event === "train") as {
+    alpha: number;
+    loss: number;
+    ce: number;
+    kd: number;
+  }[];
+  assert.deepEqual(steps.map((m) => m.alpha), [1, 0, 1, 0, 1, 0]);
+  steps.forEach((m) => assert.ok(Math.abs(m.loss - (m.alpha === 1 ? m.ce : m.kd)) < 1e-5));
+});
+
+Deno.test("a teacher with another tokenizer, a missing class and a foreign cache are refused", async () => {
+  const { dir, tokenizer, teacherDir } = await setup;
+  const backend = await cpu();
+  // The same shards under another tokenizer fingerprint.
+  const other = await Deno.makeTempDir();
+  for (const split of ["train", "val"]) {
+    await Deno.mkdir(join(other, split));
+    for (const c of ["en", "fr", "de", "py"]) {
+      await Deno.copyFile(join(dir, split, `${c}.bin`), join(other, split, `${c}.bin`));
+    }
+  }
+  const m = JSON.parse(await Deno.readTextFile(join(dir, "manifest.json")));
+  m.tokenizer.fingerprint = "0".repeat(64);
+  await Deno.writeTextFile(join(other, "manifest.json"), JSON.stringify(m));
+  const out = await Deno.makeTempDir();
+  await assert.rejects(
+    distill(student(other, 2), settings({ teacher: teacherDir }), {
+      backend,
+      out,
+      tokenizerPath: tokenizer,
+    }),
+    /teacher ".*" and the data ".*" use different tokenizers/,
+  );
+  await assert.rejects(
+    distill(student(dir, 2, { order: ["xx"] }), settings({ teacher: teacherDir }), {
+      backend,
+      out,
+      tokenizerPath: tokenizer,
+    }),
+    /Cannot distil class "xx": ".*" has no shard for it/,
+  );
+  // A cache built from another teacher (a second run with another seed).
+  const second = await Deno.makeTempDir();
+  await train(trainOptions(dir, 3, { seed: 2 }), {
+    backend,
+    out: second,
+    tokenizerPath: tokenizer,
+  });
+  const cacheDir = join(await Deno.makeTempDir(), "cache");
+  await buildTeacherCache({
+    teacher: await loadTeacher(second),
+    data: dir,
+    classes: ["fr"],
+    seqLen: 64,
+    topK: 8,
+    temperature: 2,
+    batch: 8,
+    backend,
+    out: cacheDir,
+  });
+  await assert.rejects(
+    distill(student(dir, 2), settings({ teacher: teacherDir, cache: cacheDir }), {
+      backend,
+      out,
+      tokenizerPath: tokenizer,
+    }),
+    /teacher cache ".*": it was built from another teacher/,
+  );
+  // Nothing was written by the refused runs.
+  assert.deepEqual([...Deno.readDirSync(out)], []);
+});
