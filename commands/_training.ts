@@ -18,6 +18,7 @@ import {
   type TrainOptions,
   type TrainSummary,
 } from "../core/training/mod.ts";
+import { type DistillSettings, type LossSchedule, parseAlpha } from "../core/distill/mod.ts";
 import { GPT_CONFIGS } from "../models/gpt.ts";
 import { type GlobalOptions, numberIn, printJson } from "./_run.ts";
 
@@ -239,4 +240,52 @@ export function printRunSummary(
     console.log(`  val ${cls}: loss ${v.loss.toFixed(3)}, perplexity ${v.ppl.toFixed(2)}`);
   }
   console.log(`checkpoint ${s.checkpoint}`);
+}
+
+/** The flags {@linkcode addDistillOptions} declares. */
+export interface DistillFlags {
+  teacher?: string;
+  kd: DistillSettings["kd"];
+  temperature: number;
+  alpha: string;
+  schedule: LossSchedule;
+}
+
+/** Declares the distillation options (`moe distill`, `moe train-moe --teacher`). */
+export function addDistillOptions(cmd: Command, teacherHelp: string): Command {
+  return cmd
+    .option("--teacher <RUN>", teacherHelp)
+    .addOption(
+      new Option(
+        "--kd <DIR>",
+        "forward: KL(p_T‖q_S), mean-seeking; reverse: KL(q_S‖p_T), mode-seeking",
+      ).choices(["forward", "reverse"]).default("forward"),
+    )
+    .option(
+      "--temperature <T>",
+      "softmax temperature of both distributions",
+      numberIn(0.05, 100),
+      2,
+    )
+    .option(
+      "--alpha <X|RULE>",
+      "weight of CE in α·CE + (1−α)·KD: a number in [0, 1], adaptive (the paper's rule) or dwa (ours: balances the losses' rates)",
+      "0.5",
+    )
+    .addOption(
+      new Option(
+        "--schedule <KIND>",
+        "combined: α·CE + (1−α)·KD each step; alternating: CE on odd steps, KD on even ones",
+      ).choices(["combined", "alternating"]).default("combined"),
+    );
+}
+
+/** The loss settings of the distillation flags. */
+export function distillSettings(flags: DistillFlags): DistillSettings {
+  return {
+    kd: flags.kd,
+    temperature: flags.temperature,
+    alpha: parseAlpha(flags.alpha),
+    lossSchedule: flags.schedule,
+  };
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { createProgress, UsageError } from "../core/cli/mod.ts";
 import {
   buildTeacherCache,
@@ -13,15 +13,16 @@ import {
   type DistillSource,
   type DistillSummary,
   loadTeacher,
-  type LossSchedule,
-  parseAlpha,
 } from "../core/distill/mod.ts";
 import { openBackend, runtimeConfig } from "../core/runtime/mod.ts";
 import { openTokens } from "../core/tokenizer/mod.ts";
 import { findCheckpoint, findTokenizer, type TrainOptions } from "../core/training/mod.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
 import {
+  addDistillOptions,
   addRunOptions,
+  type DistillFlags,
+  distillSettings,
   freshRunOptions,
   int,
   printRunSummary,
@@ -32,14 +33,9 @@ import {
 } from "./_training.ts";
 import { BACKEND_HELP, THREADS_HELP } from "../core/runtime/mod.ts";
 
-interface DistillFlags extends RunFlags {
-  teacher?: string;
+interface Flags extends RunFlags, DistillFlags {
   cache?: string;
   lang: string;
-  kd: "forward" | "reverse";
-  temperature: number;
-  alpha: string;
-  schedule: LossSchedule;
 }
 
 /** The `distill` command and its `cache` subcommand. */
@@ -48,34 +44,13 @@ export function distillCommand(): Command {
     "distill",
     "Distil a teacher into a student: a per-language expert (--lang fr) or all classes",
   );
-  return addRunOptions(cmd, { config: "tiny", steps: 1000, lr: 1e-3 })
+  return addDistillOptions(
+    addRunOptions(cmd, { config: "tiny", steps: 1000, lr: 1e-3 }),
+    "teacher checkpoint: a moe train run or step directory",
+  )
     .enablePositionalOptions()
-    .option("--teacher <RUN>", "teacher checkpoint: a moe train run or step directory")
     .option("--cache <DIR>", "distil from a teacher cache (moe distill cache) instead of online")
     .option("--lang <CLASS|all>", "the class the student learns (a PLE expert), or all", "all")
-    .addOption(
-      new Option(
-        "--kd <DIR>",
-        "forward: KL(p_T‖q_S), mean-seeking; reverse: KL(q_S‖p_T), mode-seeking",
-      ).choices(["forward", "reverse"]).default("forward"),
-    )
-    .option(
-      "--temperature <T>",
-      "softmax temperature of both distributions",
-      numberIn(0.05, 100),
-      2,
-    )
-    .option(
-      "--alpha <X|RULE>",
-      "weight of CE in α·CE + (1−α)·KD: a number in [0, 1], adaptive (the paper's rule) or dwa (ours: balances the losses' rates)",
-      "0.5",
-    )
-    .addOption(
-      new Option(
-        "--schedule <KIND>",
-        "combined: α·CE + (1−α)·KD each step; alternating: CE on odd steps, KD on even ones",
-      ).choices(["combined", "alternating"]).default("combined"),
-    )
     .addHelpText(
       "after",
       `
@@ -86,7 +61,7 @@ Examples:
   moe distill --cache cache/teacher --data data/tokens --lang de --out experts/de
   moe distill --out experts/fr --resume`,
     )
-    .action(action(async (given: DistillFlags) => {
+    .action(action(async (given: Flags) => {
       const flags = requireOut(given);
       const runtime = runtimeConfig(flags);
       const { options, source } = flags.resume ? await resumed(flags) : await fresh(flags);
@@ -111,7 +86,7 @@ Examples:
 }
 
 async function fresh(
-  flags: DistillFlags,
+  flags: Flags,
 ): Promise<{ options: TrainOptions; source: DistillSource }> {
   if (flags.teacher === undefined && flags.cache === undefined) {
     throw new UsageError("Missing --teacher or --cache: what to distil from");
@@ -131,16 +106,13 @@ async function fresh(
   const source: DistillSource = {
     teacher: flags.teacher ?? null,
     cache: flags.cache ?? null,
-    kd: flags.kd,
-    temperature: flags.temperature,
-    alpha: parseAlpha(flags.alpha),
-    lossSchedule: flags.schedule,
+    ...distillSettings(flags),
   };
   return { options, source };
 }
 
 async function resumed(
-  flags: DistillFlags & { out: string },
+  flags: Flags & { out: string },
 ): Promise<{ options: TrainOptions; source: DistillSource }> {
   const { config } = await findCheckpoint(flags.out);
   const source = config.distill as DistillSource | undefined;

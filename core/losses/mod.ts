@@ -1,6 +1,7 @@
 /**
- * Loss functions in graph form (differentiable by `core/autodiff`). Distillation losses
- * (forward/reverse KL) go beside cross-entropy here.
+ * Loss functions in graph form (differentiable by `core/autodiff`): next-token cross-entropy,
+ * forward and reverse KL for knowledge distillation (from teacher logits or a top-k cache), the
+ * combined distillation objective, and the float64 references they are tested against.
  *
  * @example
  * ```ts
@@ -14,3 +15,6 @@
  * @module
  */
 export * from "./cross_entropy.ts";
+export * from "./kl.ts";
+export * from "./distill.ts";
+export * from "./reference.ts";

@@ -29,6 +29,8 @@ export interface ByteShardOptions {
   trainBytes?: number;
   /** Vocab size written in the shard headers (to test mismatches). */
   vocabSize?: number;
+  /** Documents of each class to skip first (disjoint data for a teacher and a student). */
+  skip?: number;
 }
 
 /**
@@ -48,8 +50,9 @@ export async function byteShards(
   const shards: Record<string, unknown> = {};
   for (const cls of classes) {
     const docs: Uint8Array[] = [];
-    let bytes = 0;
+    let bytes = 0, skip = options.skip ?? 0;
     for await (const doc of readDocuments(join(fixtureRoot, `${cls}.jsonl.gz`))) {
+      if (skip-- > 0) continue;
       const b = new TextEncoder().encode(doc.text);
       docs.push(b);
       bytes += b.length;
