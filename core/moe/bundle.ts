@@ -1,0 +1,265 @@
+/**
+ * The MoE bundle: everything needed to answer any input with the right expert, in one directory
+ * that `moe assemble` writes and `moe eval` / `moe generate` read.
+ *
+ * ```text
+ * BUNDLE/
+ *   manifest.json              format "moe-bundle", version 1 (below)
+ *   router.json                the router model (core/routing)
+ *   tokenizer.json             the one tokenizer of every expert
+ *   experts/<class>/           one per class, and experts/common/ when there is one:
+ *     config.json              its GPTConfig
+ *     model.safetensors        its parameters by GPT name (wte, wpe, h0.ln1.scale, …), no moments
+ *     model.onnx               tokens [1, ctx] → logits [1, ctx, V], weights baked in
+ * ```
+ *
+ * `manifest.json` names every file, the classes (router order), the tokenizer's sha256 and
+ * vocabulary size, the variant the experts came from (`ple`, `jeet`, `moe-ce`), how unknown
+ * inputs fall back, and how the routed and common experts combine: `hidden-mean` (final hidden
+ * states averaged ½ each before the routed expert's head; the experts share `wte`: JEET/MoE-CE,
+ * or PLE experts distilled from one embedding) or `probability-mean` (next-token distributions
+ * averaged, for experts with their own embeddings).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { Router } from "../routing/mod.ts";
+import { loadSafetensors } from "../runtime/mod.ts";
+import { loadTokenizer, type Tokenizer } from "../tokenizer/mod.ts";
+import { COMMON } from "../../models/moe.ts";
+import { type GPTConfig, gptParamSpecs } from "../../models/gpt.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+
+/** The `format` of a bundle manifest. */
+export const BUNDLE_FORMAT = "moe-bundle";
+/** The manifest version this code reads and writes. */
+export const BUNDLE_VERSION = 1;
+/** The moe version written into manifests. */
+export const MOE_VERSION: string = denoJson.version;
+
+/** How the routed expert and the common expert combine. */
+export type CombineRule = "hidden-mean" | "probability-mean";
+
+/** Where the experts came from. */
+export type BundleVariant = "ple" | "jeet" | "moe-ce";
+
+/** One expert's files, relative to the bundle. */
+export interface BundleMemberEntry {
+  config: string;
+  parameters: string;
+  onnx: string;
+  /** The checkpoint or run it was taken from (informative). */
+  source: string;
+  /** Number of parameters (the shared `wte` counted in each expert). */
+  parameterCount: number;
+}
+
+/** `manifest.json` of a bundle. */
+export interface BundleManifest {
+  format: typeof BUNDLE_FORMAT;
+  version: typeof BUNDLE_VERSION;
+  /** The moe version that wrote it. */
+  moe: string;
+  variant: BundleVariant;
+  /** Expert classes, in the router's order. */
+  classes: string[];
+  router: { file: string; minConfidence: number };
+  /** Where `unknown` inputs go: the common expert, or the router's most probable class. */
+  fallback: "common" | "best";
+  tokenizer: { file: string; fingerprint: string; vocabSize: number; eotId: number };
+  experts: Record<string, BundleMemberEntry>;
+  common: BundleMemberEntry | null;
+  /** How the routed and the common expert combine (null without a common expert). */
+  combine: { rule: CombineRule; weights: [number, number] } | null;
+}
+
+/** A loaded expert: its config and parameters, and its ONNX file. */
+export interface BundleModel {
+  name: string;
+  config: GPTConfig;
+  values: Map<string, Float32Array>;
+  onnxPath: string;
+}
+
+/** A loaded, validated bundle. */
+export interface Bundle {
+  dir: string;
+  manifest: BundleManifest;
+  router: Router;
+  tokenizer: Tokenizer;
+  experts: Map<string, BundleModel>;
+  common: BundleModel | null;
+}
+
+/** The bundle-relative directory of an expert (`experts/en`, `experts/common`). */
+export function memberDir(name: string): string {
+  return `experts/${name}`;
+}
+
+/** The manifest entry of an expert written by `writeMember`. */
+export function memberEntry(
+  name: string,
+  source: string,
+  parameterCount: number,
+): BundleMemberEntry {
+  const dir = memberDir(name);
+  return {
+    config: `${dir}/config.json`,
+    parameters: `${dir}/model.safetensors`,
+    onnx: `${dir}/model.onnx`,
+    source,
+    parameterCount,
+  };
+}
+
+/**
+ * Loads a bundle and checks it: format and version, every file present, the tokenizer's sha256
+ * and vocabulary against the manifest, every expert's vocabulary and parameters, the router's
+ * classes against the experts, a common expert that the combination rule can use.
+ *
+ * @param dir The bundle directory.
+ * @returns The bundle, router and tokenizer loaded, parameters in memory.
+ * @throws {Error} One line naming the bundle file and the problem.
+ *
+ * @example
+ * ```ts
+ * import { loadBundle } from "./bundle.ts";
+ * try {
+ *   await loadBundle(await Deno.makeTempDir());
+ * } catch (error) {
+ *   console.assert(String(error).includes("manifest.json"));
+ * }
+ * ```
+ */
+export async function loadBundle(dir: string): Promise<Bundle> {
+  const manifest = await readManifest(dir);
+  const file = (rel: string) => join(dir, rel);
+  const fail = (rel: string, why: string): never => {
+    throw new Error(`Cannot load bundle "${dir}": "${rel}" ${why}`);
+  };
+  const read = async <T>(rel: string, load: (path: string) => Promise<T>): Promise<T> => {
+    if (!await exists(file(rel))) fail(rel, "is missing");
+    try {
+      return await load(file(rel));
+    } catch (error) {
+      return fail(rel, `cannot be read (${(error as Error).message})`);
+    }
+  };
+  const tokenizer = await read(manifest.tokenizer.file, loadTokenizer);
+  if (tokenizer.fingerprint !== manifest.tokenizer.fingerprint) {
+    fail(
+      manifest.tokenizer.file,
+      "is not the tokenizer the experts were trained with (sha256 differs from manifest.json)",
+    );
+  }
+  if (tokenizer.vocabSize > manifest.tokenizer.vocabSize) {
+    fail(
+      manifest.tokenizer.file,
+      `has ${tokenizer.vocabSize} tokens, more than the experts' vocabulary of ${manifest.tokenizer.vocabSize}`,
+    );
+  }
+  const router = await read(manifest.router.file, (p) => Router.load(p));
+  checkRouterClasses(router.classes, manifest.classes, file(manifest.router.file));
+  const loadMember = async (name: string, e: BundleMemberEntry): Promise<BundleModel> => {
+    const config = await read(
+      e.config,
+      async (p) => JSON.parse(await Deno.readTextFile(p)) as GPTConfig,
+    );
+    if (config.vocabSize !== manifest.tokenizer.vocabSize) {
+      fail(
+        e.config,
+        `has vocab size ${config.vocabSize}, the bundle's tokenizer ${manifest.tokenizer.vocabSize}`,
+      );
+    }
+    const { tensors } = await read(e.parameters, loadSafetensors);
+    const values = new Map<string, Float32Array>();
+    for (const s of gptParamSpecs(config)) {
+      const t = tensors[s.name];
+      const size = s.shape.reduce((a, b) => a * b, 1);
+      if (!t || t.dtype !== "float32" || t.data.length !== size) {
+        fail(e.parameters, `lacks parameter "${s.name}" [${s.shape}] of its config`);
+      }
+      values.set(s.name, t!.data as Float32Array);
+    }
+    if (!await exists(file(e.onnx))) fail(e.onnx, "is missing");
+    return { name, config, values, onnxPath: file(e.onnx) };
+  };
+  const experts = new Map<string, BundleModel>();
+  for (const cls of manifest.classes) {
+    const e = manifest.experts[cls];
+    if (!e) return fail("manifest.json", `lists class "${cls}" without an expert`);
+    experts.set(cls, await loadMember(cls, e));
+  }
+  const common = manifest.common ? await loadMember(COMMON, manifest.common) : null;
+  if (common && manifest.combine?.rule === "hidden-mean") {
+    for (const [cls, e] of experts) {
+      if (e.config.dModel !== common.config.dModel) {
+        fail(
+          manifest.common!.config,
+          `has width ${common.config.dModel}, expert "${cls}" ${e.config.dModel}: hidden states cannot be averaged`,
+        );
+      }
+    }
+  }
+  return { dir, manifest, router, tokenizer, experts, common };
+}
+
+/**
+ * Checks that the router and the experts cover the same classes.
+ *
+ * @throws {Error} Naming the router file and the classes that differ.
+ */
+export function checkRouterClasses(
+  router: readonly string[],
+  experts: readonly string[],
+  path: string,
+): void {
+  const unknown = experts.filter((c) => !router.includes(c));
+  if (unknown.length > 0) {
+    throw new Error(
+      `Cannot use router "${path}": it does not know class ${
+        unknown.map((c) => `"${c}"`).join(", ")
+      } (it routes to ${router.join(", ")})`,
+    );
+  }
+  const orphan = router.filter((c) => !experts.includes(c));
+  if (orphan.length > 0) {
+    throw new Error(
+      `Cannot use router "${path}": it routes to ${
+        orphan.map((c) => `"${c}"`).join(", ")
+      }, which has no expert`,
+    );
+  }
+}
+
+async function readManifest(dir: string): Promise<BundleManifest> {
+  const path = join(dir, "manifest.json");
+  const text = await Deno.readTextFile(path).catch(() => null);
+  if (text === null) throw new Error(`Cannot load bundle "${dir}": no manifest.json there`);
+  let raw: Partial<BundleManifest>;
+  try {
+    raw = JSON.parse(text) as Partial<BundleManifest>;
+  } catch (error) {
+    throw new Error(`Cannot load bundle "${path}": not JSON (${(error as Error).message})`);
+  }
+  if (raw.format !== BUNDLE_FORMAT) {
+    throw new Error(`Cannot load bundle "${path}": not a ${BUNDLE_FORMAT} manifest`);
+  }
+  if (raw.version !== BUNDLE_VERSION) {
+    throw new Error(
+      `Cannot load bundle "${path}": format version ${
+        JSON.stringify(raw.version)
+      } is not supported (this moe ${MOE_VERSION} reads version ${BUNDLE_VERSION}; reassemble it)`,
+    );
+  }
+  for (const key of ["classes", "router", "tokenizer", "experts"] as const) {
+    if (raw[key] === undefined) {
+      throw new Error(`Cannot load bundle "${path}": field "${key}" is missing`);
+    }
+  }
+  return raw as BundleManifest;
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}

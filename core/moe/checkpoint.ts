@@ -1,0 +1,23 @@
+/**
+ * The checkpoint of a `moe train-moe` run: the `moe train` layout (`OUT/latest` →
+ * `step-NNNNNN/` with `config.json`, `tokenizer.json`, `state.safetensors`, `model.onnx`) with
+ * format `moe-mixture`. `config.json` adds the MoE's classes and variant; `state.safetensors`
+ * holds every stack, the shared `wte` — which is also the LM head, so the head is always saved —
+ * and the AdamW moments; `model.onnx` is the whole MoE with a `weights` input over the classes.
+ *
+ * @module
+ */
+import type { CheckpointConfig } from "../training/mod.ts";
+import type { MoEConfig } from "../../models/moe.ts";
+import type { MoEDistill } from "./train.ts";
+
+/** The `format` of a MoE checkpoint's config.json. */
+export const MOE_CHECKPOINT_FORMAT = "moe-mixture";
+
+/** `config.json` of a MoE checkpoint (`model` is the shape every stack shares). */
+export interface MoECheckpointConfig extends CheckpointConfig {
+  format: typeof MOE_CHECKPOINT_FORMAT;
+  moe: MoEConfig;
+  /** The teacher and loss settings when the MoE was distilled. */
+  distill?: MoEDistill;
+}

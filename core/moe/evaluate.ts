@@ -1,0 +1,323 @@
+/**
+ * Evaluating a bundle on token shards: per-class loss and perplexity of the teacher, of each
+ * expert alone on every class, of the common expert, of the routed MoE (each sequence routed
+ * by its own decoded text, never per batch), of the routed MoE with the common expert, and of
+ * oracle routing (each sequence to its true class's expert).
+ *
+ * Every model's per-token losses are computed once per class; the routed and oracle rows then
+ * pick, sequence by sequence, whose losses count. `probability-mean` combinations mix per token:
+ * `−log(½e^{−a} + ½e^{−b})`; `hidden-mean` ones run their own graph (expert + common stacks).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type Progress, silentProgress } from "../cli/mod.ts";
+import { UNKNOWN } from "../routing/mod.ts";
+import type { Backend, HostTensor } from "../runtime/mod.ts";
+import { openShard, openTokens, type TokenShard } from "../tokenizer/mod.ts";
+import { evalBatches } from "../training/mod.ts";
+import { buildTokenLoss } from "../../models/moe.ts";
+import type { GPTConfig } from "../../models/gpt.ts";
+import { readGPTCheckpoint } from "./assemble.ts";
+import type { Bundle } from "./bundle.ts";
+
+/** What to evaluate on. */
+export interface EvalOptions {
+  /** Token shard directory (`moe tokenizer encode`). */
+  data: string;
+  split: string;
+  /** Sequences per class. */
+  rows: number;
+  /** Rows per graph run. */
+  batch: number;
+  /** Tokens per sequence (default: the smallest context of the models). */
+  seqLen?: number;
+  /** A teacher run or checkpoint to compare with. */
+  teacher?: string;
+  backend: Backend;
+  progress?: Progress;
+}
+
+/** Loss (mean nats per token) and perplexity. */
+export interface Score {
+  loss: number;
+  ppl: number;
+}
+
+/** One model's scores on every class. */
+export interface EvalRow {
+  /** `teacher`, `expert:<class>`, `common`, `routed`, `routed+common`, `oracle`, `oracle+common`. */
+  name: string;
+  perClass: Record<string, Score>;
+  /** Mean of the per-class losses (and its perplexity). */
+  mean: Score;
+}
+
+/** Where the router sent each class's sequences. */
+export interface RoutingReport {
+  /** Share of sequences routed to their own class. */
+  accuracy: number;
+  /** Sequences per label (classes and `unknown`). */
+  counts: Record<string, number>;
+}
+
+/** Everything `moe eval` reports. */
+export interface EvalReport {
+  classes: string[];
+  split: string;
+  seqLen: number;
+  /** Sequences evaluated per class. */
+  sequences: Record<string, number>;
+  rows: EvalRow[];
+  routing: Record<string, RoutingReport>;
+}
+
+/** Per-token losses of one model on one class: `[rows, T]`, 0 where not counted. */
+type Losses = Float32Array;
+
+interface ClassData {
+  batches: { tokens: BigInt64Array; targets: BigInt64Array; count: number }[];
+  rows: number;
+  tokens: number;
+}
+
+/**
+ * Evaluates a loaded bundle (see the module doc).
+ *
+ * @throws {Error} If the shards were encoded with another tokenizer, lack a class, or the
+ *   teacher's tokenizer differs; the message names the file.
+ */
+export async function evaluateBundle(bundle: Bundle, options: EvalOptions): Promise<EvalReport> {
+  const { manifest } = bundle;
+  const shardManifest = await openTokens(options.data);
+  if (shardManifest.tokenizer.fingerprint !== manifest.tokenizer.fingerprint) {
+    throw new Error(
+      `Cannot evaluate on "${
+        join(options.data, "manifest.json")
+      }": its shards were encoded with another tokenizer than the bundle's`,
+    );
+  }
+  const teacher = options.teacher !== undefined ? await readGPTCheckpoint(options.teacher) : null;
+  if (teacher && teacher.tokenizer.fingerprint !== manifest.tokenizer.fingerprint) {
+    throw new Error(
+      `Cannot evaluate teacher "${teacher.source}": it uses another tokenizer than the bundle`,
+    );
+  }
+  const models = [...bundle.experts.values(), ...(bundle.common ? [bundle.common] : [])];
+  const contexts = [...models.map((m) => m.config), ...(teacher ? [teacher.config] : [])]
+    .map((c) => c.contextLength);
+  const seqLen = Math.min(options.seqLen ?? Infinity, ...contexts);
+  const data = await readClasses(options, manifest.classes, seqLen);
+  const progress = options.progress ?? silentProgress;
+  const units = (models.length + (teacher ? 1 : 0) +
+    (manifest.combine?.rule === "hidden-mean" ? bundle.experts.size : 0)) * manifest.classes.length;
+  progress.start(units, "eval");
+  let done = 0;
+  const run = async (config: GPTConfig, parts: ReadonlyMap<string, Float32Array>[]) => {
+    const out = await tokenLosses(options.backend, config, parts, data, options.batch, seqLen);
+    progress.update(done += manifest.classes.length);
+    return out;
+  };
+
+  const losses = new Map<string, Map<string, Losses>>();
+  if (teacher) losses.set("teacher", await run(teacher.config, [teacher.values]));
+  for (const [cls, e] of bundle.experts) {
+    losses.set(`expert:${cls}`, await run(e.config, [e.values]));
+  }
+  const common = bundle.common;
+  if (common) losses.set("common", await run(common.config, [common.values]));
+  const withCommon = new Map<string, Map<string, Losses>>();
+  if (common && manifest.combine?.rule === "hidden-mean") {
+    for (const [cls, e] of bundle.experts) {
+      withCommon.set(cls, await run(e.config, [e.values, common.values]));
+    }
+  } else if (common) {
+    for (const cls of bundle.experts.keys()) {
+      withCommon.set(cls, mixLosses(losses.get(`expert:${cls}`)!, losses.get("common")!));
+    }
+  }
+  progress.stop();
+
+  const routes = routeSequences(bundle, data, seqLen);
+  const fallback = (label: string, best: string) =>
+    label === UNKNOWN ? (manifest.fallback === "common" && common ? "common" : best) : label;
+  const rows: EvalRow[] = [];
+  const add = (name: string, pick: (cls: string, row: number) => Losses) => {
+    const perClass: Record<string, Score> = {};
+    for (const cls of manifest.classes) {
+      const d = data.get(cls)!;
+      let sum = 0;
+      for (let r = 0; r < d.rows; r++) {
+        const l = pick(cls, r);
+        for (let t = r * seqLen; t < (r + 1) * seqLen; t++) sum += l[t]!;
+      }
+      perClass[cls] = score(sum / Math.max(1, d.tokens));
+    }
+    const mean = Object.values(perClass).reduce((s, v) => s + v.loss, 0) / manifest.classes.length;
+    rows.push({ name, perClass, mean: score(mean) });
+  };
+  for (const name of losses.keys()) add(name, (cls) => losses.get(name)!.get(cls)!);
+  add("routed", (cls, r) => {
+    const route = routes.get(cls)![r]!;
+    const to = fallback(route.label, route.best);
+    return (to === "common" ? losses.get("common")! : losses.get(`expert:${to}`)!).get(cls)!;
+  });
+  if (common) {
+    add("routed+common", (cls, r) => {
+      const route = routes.get(cls)![r]!;
+      const to = route.label === UNKNOWN ? null : route.label;
+      return (to ? withCommon.get(to)! : losses.get("common")!).get(cls)!;
+    });
+  }
+  add("oracle", (cls) => losses.get(`expert:${cls}`)!.get(cls)!);
+  if (common) add("oracle+common", (cls) => withCommon.get(cls)!.get(cls)!);
+
+  const routing: Record<string, RoutingReport> = {};
+  for (const [cls, rs] of routes) {
+    const counts: Record<string, number> = {};
+    for (const r of rs) counts[r.label] = (counts[r.label] ?? 0) + 1;
+    routing[cls] = { accuracy: (counts[cls] ?? 0) / Math.max(1, rs.length), counts };
+  }
+  const sequences = Object.fromEntries([...data].map(([c, d]) => [c, d.rows]));
+  return { classes: manifest.classes, split: options.split, seqLen, sequences, rows, routing };
+}
+
+function score(loss: number): Score {
+  return { loss, ppl: Math.exp(loss) };
+}
+
+/** The first `rows` windows of each class's shard of `split`, in batches. */
+async function readClasses(
+  options: EvalOptions,
+  classes: readonly string[],
+  seqLen: number,
+): Promise<Map<string, ClassData>> {
+  const out = new Map<string, ClassData>();
+  for (const cls of classes) {
+    const path = join(options.data, options.split, `${cls}.bin`);
+    let shard: TokenShard;
+    try {
+      shard = await openShard(path);
+    } catch (error) {
+      throw new Error(
+        `Cannot evaluate class "${cls}": cannot open "${path}" (${(error as Error).message})`,
+      );
+    }
+    try {
+      const batches = await evalBatches(shard, options.batch, seqLen, options.rows);
+      const tokens = batches.reduce((s, b) => s + b.count, 0);
+      if (tokens === 0) {
+        throw new Error(
+          `Cannot evaluate class "${cls}": "${path}" is shorter than one sequence of ${
+            seqLen + 1
+          } tokens`,
+        );
+      }
+      out.set(cls, { batches, rows: tokens / seqLen, tokens });
+    } finally {
+      shard.close();
+    }
+  }
+  return out;
+}
+
+/** Per-token losses of one model (or a hidden-mean pair) on every class. */
+async function tokenLosses(
+  backend: Backend,
+  config: GPTConfig,
+  parts: ReadonlyMap<string, Float32Array>[],
+  data: ReadonlyMap<string, ClassData>,
+  batch: number,
+  seqLen: number,
+): Promise<Map<string, Losses>> {
+  const session = await backend.createSession(buildTokenLoss(config, parts, { batch, seqLen }));
+  const int64 = (d: BigInt64Array): HostTensor => ({
+    dtype: "int64",
+    dims: [batch, seqLen],
+    data: d,
+  });
+  const out = new Map<string, Losses>();
+  try {
+    for (const [cls, d] of data) {
+      const all = new Float32Array(d.rows * seqLen);
+      let at = 0;
+      for (const b of d.batches) {
+        const r = await session.run({
+          tokens: session.wrap(int64(b.tokens)),
+          targets: session.wrap(int64(b.targets)),
+        });
+        const nll = (await session.download(r.nll!)).data as Float32Array;
+        all.set(nll.subarray(0, b.count), at);
+        at += b.count;
+      }
+      out.set(cls, all);
+    }
+  } finally {
+    await session.dispose();
+  }
+  return out;
+}
+
+/**
+ * Per-token loss of the equal mixture of two next-token distributions, from each one's loss:
+ * `−log(½e^{−a} + ½e^{−b}) = min(a, b) + ln 2 − log1p(e^{−|a − b|})`.
+ */
+export function mixLoss(a: number, b: number): number {
+  return Math.min(a, b) + Math.LN2 - Math.log1p(Math.exp(-Math.abs(a - b)));
+}
+
+function mixLosses(a: Map<string, Losses>, b: Map<string, Losses>): Map<string, Losses> {
+  const out = new Map<string, Losses>();
+  for (const [cls, la] of a) {
+    const lb = b.get(cls)!;
+    out.set(cls, la.map((x, i) => mixLoss(x, lb[i]!)));
+  }
+  return out;
+}
+
+/** The router's decision for every sequence, on the text its input tokens decode to. */
+function routeSequences(
+  bundle: Bundle,
+  data: ReadonlyMap<string, ClassData>,
+  seqLen: number,
+): Map<string, { label: string; best: string }[]> {
+  const out = new Map<string, { label: string; best: string }[]>();
+  const ids = new Array<number>(seqLen);
+  for (const [cls, d] of data) {
+    const routes: { label: string; best: string }[] = [];
+    for (const b of d.batches) {
+      for (let r = 0; r < b.count / seqLen; r++) {
+        for (let t = 0; t < seqLen; t++) ids[t] = Number(b.tokens[r * seqLen + t]!);
+        const route = bundle.router.route(
+          bundle.tokenizer.decode(ids),
+          bundle.manifest.router.minConfidence,
+        );
+        routes.push({ label: route.label, best: route.best });
+      }
+    }
+    out.set(cls, routes);
+  }
+  return out;
+}
+
+/**
+ * The report as a markdown table: one row per model, `loss / ppl` per class and their mean,
+ * then the routing accuracy per class.
+ */
+export function formatEvalTable(report: EvalReport): string {
+  const head = ["model", ...report.classes, "mean"];
+  const cell = (s: Score) => `${s.loss.toFixed(3)} / ${s.ppl.toFixed(2)}`;
+  const lines = [
+    `| ${head.join(" | ")} |`,
+    `|${head.map((_, i) => (i === 0 ? " --- " : " ---: ")).join("|")}|`,
+    ...report.rows.map((r) =>
+      `| ${
+        [r.name, ...report.classes.map((c) => cell(r.perClass[c]!)), cell(r.mean)].join(" | ")
+      } |`
+    ),
+    `| routing accuracy | ${
+      report.classes.map((c) => `${(100 * report.routing[c]!.accuracy).toFixed(1)} %`).join(" | ")
+    } | |`,
+  ];
+  return lines.join("\n");
+}
