@@ -1,0 +1,202 @@
+/**
+ * `moe experiment NAME`: the paper's experiments as commands (issue #9). Each runs its sub-runs in
+ * this process, skips the ones an earlier invocation finished, continues failed or interrupted
+ * ones, and writes `report.md`, `report.json` and plots into `--out`.
+ *
+ * @module
+ */
+import { Command, Option } from "commander";
+import { join } from "node:path";
+import { createProgress, UsageError } from "../core/cli/mod.ts";
+import {
+  type Experiment,
+  type ExperimentOutcome,
+  forgettingExperiment,
+  forgettingParams,
+  runExperiment,
+  type Scale,
+  SCALES,
+} from "../core/experiments/mod.ts";
+import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
+import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
+
+/** Flags every experiment has. */
+interface ExperimentFlags extends GlobalOptions {
+  scale: Scale;
+  seeds: number;
+  seed: number;
+  out: string;
+  backend?: string;
+  threads?: string;
+  force?: boolean;
+}
+
+const int = (min: number, max: number) => numberIn(min, max, true);
+
+/** The `experiment` command and its subcommands. */
+export function experimentCommand(): Command {
+  return new Command("experiment")
+    .description("Run the paper's experiments and write reports with plots")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  moe experiment forgetting --data .demo/tokens --out experiments/forgetting-tiny
+  moe experiment forgetting --data data/tokens --scale small --seeds 3 --out docs/results/forgetting`,
+    )
+    .addCommand(forgettingCommand());
+}
+
+/** A subcommand with the flags every experiment shares. */
+function experimentSubcommand(name: string, description: string): Command {
+  return standardCommand(name, description)
+    .addOption(
+      new Option("--scale <SIZE>", "tiny: seconds on fixtures; small: ≤ 1 h CPU; paper: GPU")
+        .choices(SCALES).default("tiny"),
+    )
+    .option("--seeds <N>", "repetitions with seeds seed … seed+N−1 (mean ± std)", int(1, 1000), 1)
+    .option("--seed <N>", "first seed", int(0, 2 ** 32 - 1000), 1)
+    .requiredOption("-o, --out <DIR>", "experiment directory: report.md, report.json, plots, runs/")
+    .option("--backend <NAME>", BACKEND_HELP)
+    .option("--threads <N>", THREADS_HELP)
+    .option("--force", "delete an earlier experiment in --out and start afresh");
+}
+
+interface ForgettingFlags extends ExperimentFlags {
+  data: string;
+  order?: string;
+  tokenizer?: string;
+  steps?: number;
+  batch?: number;
+  seqLen?: number;
+  lr?: number;
+  layers?: number;
+  dModel?: number;
+  heads?: number;
+  ctx?: number;
+  evalsPerPhase?: number;
+  evalRows?: number;
+}
+
+function forgettingCommand(): Command {
+  return experimentSubcommand(
+    "forgetting",
+    "Sequential vs balanced training (vs MoE): per-class validation after every phase, forgetting",
+  )
+    .requiredOption("--data <DIR>", "token shard directory (moe tokenizer encode)")
+    .option("--order <A,B,…>", "class order of the sequential phases (default: the shards')")
+    .option("--tokenizer <FILE>", "tokenizer.json of the shards (default: the manifest's)")
+    .option("--steps <N>", "optimizer steps per regime (overrides the scale)", int(1, 1e9))
+    .option("--batch <N>", "rows per batch (overrides the scale)", int(1, 65536))
+    .option("--seq-len <N>", "tokens per row (overrides the scale)", int(1, 65536))
+    .option("--lr <X>", "peak learning rate (overrides the scale)", numberIn(0, 10))
+    .option("--layers <N>", "transformer blocks (overrides the scale)", int(1, 256))
+    .option("--d-model <N>", "residual width (overrides the scale)", int(1, 65536))
+    .option("--heads <N>", "attention heads (overrides the scale)", int(1, 1024))
+    .option("--ctx <N>", "context length (overrides the scale)", int(2, 65536))
+    .option("--evals-per-phase <N>", "evaluations per phase (overrides the scale)", int(1, 1000))
+    .option("--eval-rows <N>", "validation rows per class (overrides the scale)", int(1, 1e9))
+    .addHelpText(
+      "after",
+      `
+Regimes: (a) sequential, one class after another; (b) one session with balanced batches; (c) the
+MoE of per-class experts (pending moe distill/assemble). Same model and token budget for all.
+Re-running the same command skips finished sub-runs and resumes failed or interrupted ones.
+
+Examples:
+  moe experiment forgetting --data .demo/tokens --out experiments/forgetting-tiny
+  moe experiment forgetting --data data/tokens --scale small --seeds 3 --out docs/results/forgetting
+  moe experiment forgetting --data data/tokens --order py,de,fr,en --steps 800 --out runs/forgetting-rev`,
+    )
+    .action(action(async (flags: ForgettingFlags) => {
+      const params = await forgettingParams(flags.scale, flags.data, {
+        order: flags.order?.split(",").map((s) => s.trim()),
+        tokenizer: flags.tokenizer,
+        steps: flags.steps,
+        batch: flags.batch,
+        seqLen: flags.seqLen,
+        lr: flags.lr,
+        layers: flags.layers,
+        dModel: flags.dModel,
+        heads: flags.heads,
+        contextLength: flags.ctx,
+        evalsPerPhase: flags.evalsPerPhase,
+        evalRows: flags.evalRows,
+      });
+      const outcome = await run(forgettingExperiment, params, flags);
+      const summary = (outcome.report as {
+        summary: Record<string, { meanForgetting: { mean: number; std: number; n: number } }>;
+      }).summary;
+      if (flags.json) return printJson({ out: flags.out, ...overview(outcome), summary });
+      printOverview(flags, outcome);
+      for (const [regime, s] of Object.entries(summary)) {
+        const m = s.meanForgetting;
+        const std = m.n > 1 ? ` ± ${m.std.toFixed(3)}` : "";
+        console.log(
+          `  ${regime}: mean forgetting ${m.mean >= 0 ? "+" : ""}${
+            m.mean.toFixed(3)
+          }${std} nats/token`,
+        );
+      }
+    }));
+}
+
+/** Opens the backend, handles --force and SIGINT, and runs the experiment. */
+async function run<P>(
+  exp: Experiment<P>,
+  params: P,
+  flags: ExperimentFlags,
+): Promise<ExperimentOutcome> {
+  if (flags.force) await clearExperiment(flags.out);
+  const runtime = runtimeConfig(flags);
+  const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
+  const stop = { requested: false };
+  const onSigint = () => {
+    if (stop.requested) Deno.exit(130); // a second Ctrl-C does not wait for the checkpoint
+    stop.requested = true;
+  };
+  Deno.addSignalListener("SIGINT", onSigint);
+  try {
+    return await runExperiment(exp, params, {
+      out: flags.out,
+      seeds: Array.from({ length: flags.seeds }, (_, i) => flags.seed + i),
+      env: {
+        backend,
+        progress: createProgress({ quiet: flags.json ?? false, unit: "tok" }),
+        stop,
+        command: `moe ${Deno.args.join(" ")}`,
+      },
+    });
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
+  }
+}
+
+/** Removes an earlier experiment directory; refuses a directory that is not one. */
+async function clearExperiment(out: string): Promise<void> {
+  const entries = await Array.fromAsync(Deno.readDir(out)).catch(() => []);
+  if (entries.length === 0) return;
+  if (!entries.some((e) => e.name === "experiment.json")) {
+    throw new UsageError(
+      `Cannot --force "${out}": it is not an experiment directory (no experiment.json), so it is left alone`,
+    );
+  }
+  await Deno.remove(out, { recursive: true });
+}
+
+function overview(o: ExperimentOutcome) {
+  const flat = o.results.flat();
+  return {
+    subRuns: flat.map((r) => ({ name: r.name, seed: r.seed, status: r.status, ranNow: r.ranNow })),
+    files: o.files,
+  };
+}
+
+function printOverview(flags: ExperimentFlags, o: ExperimentOutcome): void {
+  const flat = o.results.flat();
+  const now = flat.filter((r) => r.ranNow).length;
+  console.log(
+    `${flat.length} sub-runs done (${now} in this run, ${flat.length - now} earlier); ` +
+      `report ${join(flags.out, "report.md")}`,
+  );
+}

@@ -1,0 +1,166 @@
+/**
+ * Parameters of the forgetting study: a scale preset, then explicit overrides, checked against
+ * the token shards (classes, vocabulary, tokenizer).
+ *
+ * @module
+ */
+import { resolve } from "node:path";
+import { UsageError } from "../cli/mod.ts";
+import { openTokens } from "../tokenizer/mod.ts";
+import { findTokenizer, resolveModel } from "../training/mod.ts";
+import type { GPTConfig } from "../../models/gpt.ts";
+import type { Scale } from "./experiment.ts";
+
+/** Everything that defines a forgetting study (saved in `experiment.json`). */
+export interface ForgettingParams {
+  scale: Scale;
+  /** Token shard directory (absolute). */
+  data: string;
+  /** Its tokenizer (absolute). */
+  tokenizerPath: string;
+  /** Class order: the phases of the sequential regime. */
+  order: string[];
+  modelName: string;
+  model: GPTConfig;
+  /** Rows per micro-batch (a multiple of the class count keeps balanced batches exact). */
+  batch: number;
+  accumulate: number;
+  seqLen: number;
+  /** Optimizer steps of each regime (equal token budget): a multiple of classes × evalsPerPhase. */
+  steps: number;
+  /** Peak learning rate (5 % warm-up, cosine decay to a tenth, as in the paper). */
+  lr: number;
+  /** Evaluations per phase (the last at the phase's end). */
+  evalsPerPhase: number;
+  /** Validation rows per class per evaluation. */
+  evalRows: number;
+}
+
+/** What a scale preset fixes (model preset and overrides, batch geometry, budget). */
+export interface ForgettingPreset {
+  config: string;
+  layers?: number;
+  dModel?: number;
+  heads?: number;
+  contextLength?: number;
+  batch: number;
+  accumulate: number;
+  seqLen: number;
+  steps: number;
+  lr: number;
+  evalsPerPhase: number;
+  evalRows: number;
+}
+
+/**
+ * The presets. `tiny`: the test-suite size, seconds on the fixtures. `small`: the `bench` model
+ * (4 layers, d 256, ctx 128) for 1 200 steps of 16 × 128 tokens per regime, ≈ 2.5 M tokens each;
+ * at the 2 250–2 750 tokens/s `moe train` reaches on the 2-core machine, 15–18 min per regime,
+ * ≈ 40 min per seed with evaluations. `paper`: a 6-layer, d 768 student as in the paper, for a GPU
+ * machine.
+ */
+export const FORGETTING_PRESETS: Readonly<Record<Scale, ForgettingPreset>> = {
+  tiny: {
+    config: "tiny",
+    batch: 8,
+    accumulate: 1,
+    seqLen: 64,
+    steps: 160,
+    lr: 3e-3,
+    evalsPerPhase: 2,
+    evalRows: 16,
+  },
+  small: {
+    config: "bench",
+    batch: 16,
+    accumulate: 1,
+    seqLen: 128,
+    steps: 1200,
+    lr: 1e-3,
+    evalsPerPhase: 4,
+    evalRows: 64,
+  },
+  paper: {
+    config: "gpt2-small",
+    layers: 6,
+    contextLength: 512,
+    batch: 16,
+    accumulate: 4,
+    seqLen: 512,
+    steps: 20000,
+    lr: 6e-4,
+    evalsPerPhase: 5,
+    evalRows: 256,
+  },
+};
+
+/** Flags that override a preset (undefined: keep the preset's). */
+export type ForgettingOverrides =
+  & {
+    [K in keyof ForgettingPreset]?: ForgettingPreset[K] | undefined;
+  }
+  & { order?: string[] | undefined; tokenizer?: string | undefined };
+
+/**
+ * Resolves the parameters of a forgetting study.
+ *
+ * @param scale The preset.
+ * @param data The token shard directory.
+ * @param overrides Explicit flags, which win over the preset.
+ * @returns The parameters.
+ * @throws {UsageError} If the order does not name each class once, the steps are not a multiple
+ *   of classes × evaluations per phase, or the sequence is longer than the context.
+ */
+export async function forgettingParams(
+  scale: Scale,
+  data: string,
+  overrides: ForgettingOverrides = {},
+): Promise<ForgettingParams> {
+  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const p = { ...FORGETTING_PRESETS[scale], ...defined } as ForgettingPreset;
+  const manifest = await openTokens(data);
+  const tokenizerPath = await findTokenizer(data, manifest, overrides.tokenizer);
+  const order = overrides.order ?? manifest.classes;
+  if (
+    new Set(order).size !== order.length || order.length !== manifest.classes.length ||
+    order.some((c) => !manifest.classes.includes(c))
+  ) {
+    throw new UsageError(
+      `Invalid --order "${order.join(",")}": expected each of ${
+        manifest.classes.join(", ")
+      } exactly once`,
+    );
+  }
+  const { name, model } = await resolveModel(p.config, {
+    layers: p.layers,
+    dModel: p.dModel,
+    heads: p.heads,
+    contextLength: p.contextLength,
+  }, manifest.tokenizer.vocabSize);
+  if (p.seqLen > model.contextLength) {
+    throw new UsageError(
+      `Invalid --seq-len ${p.seqLen}: it exceeds the context length ${model.contextLength}`,
+    );
+  }
+  const unit = order.length * p.evalsPerPhase;
+  if (p.steps % unit !== 0) {
+    throw new UsageError(
+      `Invalid --steps ${p.steps}: it must be a multiple of ${unit} (${order.length} classes × ${p.evalsPerPhase} evaluations per phase) so that every phase ends on an evaluation`,
+    );
+  }
+  return {
+    scale,
+    data: resolve(data),
+    tokenizerPath: resolve(tokenizerPath),
+    order,
+    modelName: name,
+    model,
+    batch: p.batch,
+    accumulate: p.accumulate,
+    seqLen: p.seqLen,
+    steps: p.steps,
+    lr: p.lr,
+    evalsPerPhase: p.evalsPerPhase,
+    evalRows: p.evalRows,
+  };
+}

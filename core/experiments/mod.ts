@@ -1,0 +1,22 @@
+/**
+ * Experiments as commands (issue #9): named sub-runs repeated over seeds, each in its own
+ * directory with a completion marker so finished work is never redone and failed or interrupted
+ * work is continued, and a report (`report.md`, `report.json`, plots as SVG and PNG).
+ *
+ * @example
+ * ```ts
+ * import { phaseEnds, SCALES } from "./mod.ts";
+ * console.assert(SCALES.includes("tiny") && phaseEnds(8, 4).join() === "2,4,6,8");
+ * ```
+ *
+ * @module
+ */
+export * from "./experiment.ts";
+export * from "./sub_run_dir.ts";
+export * from "./runner.ts";
+export * from "./experiment_report.ts";
+export * from "./train_job.ts";
+export * from "./forgetting_params.ts";
+export * from "./forgetting_analysis.ts";
+export * from "./forgetting_report.ts";
+export * from "./forgetting.ts";

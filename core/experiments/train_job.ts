@@ -1,0 +1,70 @@
+/**
+ * A sub-run that trains a GPT with `core/training` in this process (no subprocess: the backend is
+ * opened once for all sub-runs), resuming from the sub-run's last checkpoint when an earlier
+ * attempt failed or was interrupted.
+ *
+ * @module
+ */
+import { basename, dirname, join } from "node:path";
+import type { Progress } from "../cli/mod.ts";
+import { train, type TrainOptions } from "../training/mod.ts";
+import type { SubRun } from "./experiment.ts";
+
+/** What {@linkcode trainJob} needs besides the training options. */
+export interface TrainJobSpec {
+  name: string;
+  title: string;
+  options: TrainOptions;
+  /** The tokenizer file of `options.data` (copied into checkpoints). */
+  tokenizerPath: string;
+}
+
+/**
+ * A sub-run that trains `spec.options` (with the sub-run's seed) into the sub-run directory.
+ *
+ * @param spec Name, title, training options and tokenizer.
+ * @returns The sub-run.
+ *
+ * @example
+ * ```ts
+ * import { trainJob } from "./train_job.ts";
+ * import type { TrainOptions } from "../training/mod.ts";
+ * const job = trainJob({ name: "balanced", title: "balanced batches", options: {} as TrainOptions, tokenizerPath: "tok.json" });
+ * console.assert(job.name === "balanced");
+ * ```
+ */
+export function trainJob(spec: TrainJobSpec): SubRun {
+  return {
+    name: spec.name,
+    title: spec.title,
+    async run(dir, ctx) {
+      // An attempt that died before its first checkpoint left no `latest`: start it afresh.
+      const resume = ctx.retry &&
+        await Deno.stat(join(dir, "latest")).then(() => true, () => false);
+      const key = `${basename(dirname(dir))}/${basename(dir)}`;
+      const haltAfter = ctx.env.haltAfter?.[key];
+      const options = { ...spec.options, seed: ctx.seed };
+      const summary = await train(options, {
+        backend: ctx.env.backend,
+        out: dir,
+        tokenizerPath: spec.tokenizerPath,
+        resume,
+        ...(ctx.env.progress ? { progress: labelled(ctx.env.progress, key) } : {}),
+        ...(ctx.env.stop ? { stop: ctx.env.stop } : {}),
+        ...(haltAfter !== undefined ? { haltAfter } : {}),
+      });
+      if (summary.steps < options.lr.steps) {
+        throw new Error(`stopped at step ${summary.steps} of ${options.lr.steps}`);
+      }
+    },
+  };
+}
+
+/** A progress sink whose phases are named after the sub-run. */
+function labelled(p: Progress, name: string): Progress {
+  return {
+    start: (total, label) => p.start(total, `${name} ${label}`),
+    update: (done, info) => p.update(done, info),
+    stop: () => p.stop(),
+  };
+}

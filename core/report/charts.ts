@@ -1,0 +1,206 @@
+/**
+ * The chart shapes reports use, as Vega-Lite specs: lines of a value over steps, one per series,
+ * optionally one panel per facet, mean ± standard deviation bands over seeds, and vertical rules
+ * (phase boundaries); and grouped bars.
+ *
+ * @module
+ */
+import type { TopLevelSpec } from "vega-lite";
+
+/** One point of a line: `y` of `series` at step `x` (in panel `facet`, from seed `seed`). */
+export interface SeriesPoint {
+  x: number;
+  y: number;
+  series: string;
+  facet?: string;
+  seed?: number;
+}
+
+/** A vertical rule at `x` (in panel `facet`), labelled `label`. */
+export interface Rule {
+  x: number;
+  label: string;
+  facet?: string;
+}
+
+/** Options of {@linkcode lineChart}. */
+export interface LineChartOptions {
+  title: string;
+  xTitle: string;
+  yTitle: string;
+  points: SeriesPoint[];
+  rules?: Rule[];
+  /** Series whose lines are drawn thin and faint (e.g. the noisy per-step train loss). */
+  faint?: string[];
+  /** Draw a point at every value (for sparse series such as evaluations). */
+  markers?: boolean;
+  /** Logarithmic y axis. */
+  logY?: boolean;
+  width?: number;
+  height?: number;
+}
+
+/**
+ * A line chart: one colored line per series (the mean over seeds where several seeds give the
+ * same point, with a ±1 std band), dashed vertical rules, one panel per facet when points have
+ * facets.
+ *
+ * @param o Title, axis titles, points, rules and layout.
+ * @returns The Vega-Lite spec.
+ *
+ * @example
+ * ```ts
+ * import { lineChart } from "./charts.ts";
+ * const spec = lineChart({
+ *   title: "loss", xTitle: "step", yTitle: "loss",
+ *   points: [{ x: 1, y: 3, series: "train" }, { x: 2, y: 2, series: "train" }],
+ *   rules: [{ x: 1.5, label: "phase 2" }],
+ * });
+ * console.assert(JSON.stringify(spec).includes('"rule"'));
+ * ```
+ */
+export function lineChart(o: LineChartOptions): TopLevelSpec {
+  const faceted = o.points.some((p) => p.facet !== undefined);
+  const seeds = new Set(o.points.map((p) => p.seed ?? 0)).size;
+  const faint = o.faint ?? [];
+  const rows = [
+    ...o.points.map((p) => ({ kind: "line", ...p, faint: faint.includes(p.series) })),
+    ...(o.rules ?? []).map((r) => ({ kind: "rule", ...r })),
+  ];
+  const x = { field: "x", type: "quantitative" as const, title: o.xTitle };
+  const y = {
+    field: "y",
+    type: "quantitative" as const,
+    title: o.yTitle,
+    scale: { zero: false, ...(o.logY ? { type: "log" as const } : {}) },
+  };
+  // Series and panels keep the order in which the points name them (e.g. the class order).
+  const seriesOrder = [...new Set(o.points.map((p) => p.series))];
+  const facetOrder = [...new Set(o.points.map((p) => p.facet ?? ""))];
+  const color = { field: "series", type: "nominal" as const, title: null, sort: seriesOrder };
+  const solid = { filter: "datum.kind === 'line' && !datum.faint" };
+  const faintOnly = { filter: "datum.faint" };
+  // Faint series (noisy per-step values): the raw line thin and light, a moving average over
+  // ±2 % of the points on top, both under the solid series.
+  const frame = Math.max(
+    1,
+    Math.round(o.points.filter((p) => faint.includes(p.series)).length / 50),
+  );
+  const layers = [
+    ...(faint.length > 0
+      ? [{
+        transform: [faintOnly],
+        mark: { type: "line" as const, strokeWidth: 1, opacity: 0.3, clip: true },
+        encoding: { x, y: { ...y, aggregate: "mean" as const }, color },
+      }, {
+        transform: [faintOnly, {
+          window: [{ op: "mean" as const, field: "y", as: "smooth" }],
+          frame: [-frame, frame],
+          groupby: ["series"],
+          sort: [{ field: "x" }],
+        }],
+        mark: { type: "line" as const, strokeWidth: 1.5, clip: true },
+        encoding: { x, y: { ...y, field: "smooth", aggregate: "mean" as const }, color },
+      }]
+      : []),
+    ...(seeds > 1
+      ? [{
+        transform: [solid],
+        mark: { type: "errorband" as const, extent: "stdev" as const, opacity: 0.2 },
+        encoding: { x, y, color },
+      }]
+      : []),
+    {
+      transform: [solid],
+      mark: { type: "line" as const, point: o.markers ?? false, strokeWidth: 2, clip: true },
+      encoding: { x, y: { ...y, aggregate: "mean" as const }, color },
+    },
+    ...(o.rules?.length
+      ? [{
+        transform: [{ filter: "datum.kind === 'rule'" }],
+        mark: { type: "rule" as const, strokeDash: [4, 4], color: "#888" },
+        encoding: { x },
+      }, {
+        transform: [{ filter: "datum.kind === 'rule'" }],
+        mark: {
+          type: "text" as const,
+          align: "left" as const,
+          baseline: "top" as const,
+          dx: 3,
+          dy: 3,
+          color: "#666",
+        },
+        encoding: { x, y: { value: 0 }, text: { field: "label" } },
+      }]
+      : []),
+  ];
+  const size = { width: o.width ?? (faceted ? 360 : 560), height: o.height ?? 280 };
+  const base = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: o.title,
+    data: { values: rows },
+    // The legend shows each series at full strength even when its first layer is faint.
+    config: { legend: { symbolOpacity: 1, symbolType: "stroke" } },
+  };
+  if (!faceted) return { ...base, ...size, layer: layers } as TopLevelSpec;
+  return {
+    ...base,
+    facet: { column: { field: "facet", type: "nominal", title: null, sort: facetOrder } },
+    spec: { ...size, layer: layers },
+  } as TopLevelSpec;
+}
+
+/** One bar: `y` of `series` in group `group` (from seed `seed`). */
+export interface Bar {
+  group: string;
+  series: string;
+  y: number;
+  seed?: number;
+}
+
+/**
+ * Grouped bars (mean over seeds, with the standard deviation as an error bar when there are
+ * several seeds) and a zero line.
+ *
+ * @param o Title, axis titles and bars.
+ * @returns The Vega-Lite spec.
+ *
+ * @example
+ * ```ts
+ * import { barChart } from "./charts.ts";
+ * const spec = barChart({ title: "t", xTitle: "class", yTitle: "rise", bars: [{ group: "en", series: "a", y: 1 }] });
+ * console.assert(JSON.stringify(spec).includes('"bar"'));
+ * ```
+ */
+export function barChart(
+  o: { title: string; xTitle: string; yTitle: string; bars: Bar[] },
+): TopLevelSpec {
+  const seeds = new Set(o.bars.map((b) => b.seed ?? 0)).size;
+  const x = {
+    field: "group",
+    type: "nominal" as const,
+    title: o.xTitle,
+    sort: null,
+    axis: { labelAngle: 0 },
+  };
+  const xOffset = { field: "series", type: "nominal" as const, sort: null };
+  const y = { field: "y", type: "quantitative" as const, title: o.yTitle };
+  const color = { field: "series", type: "nominal" as const, title: null, sort: null };
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: o.title,
+    width: 480,
+    height: 260,
+    data: { values: o.bars },
+    layer: [
+      { mark: "bar", encoding: { x, xOffset, color, y: { ...y, aggregate: "mean" } } },
+      ...(seeds > 1
+        ? [{
+          mark: { type: "errorbar" as const, extent: "stdev" as const },
+          encoding: { x, xOffset, y },
+        }]
+        : []),
+      { mark: { type: "rule", color: "#444" }, encoding: { y: { datum: 0 } } },
+    ],
+  } as TopLevelSpec;
+}

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  type Experiment,
+  type ExperimentEnv,
+  readAttempts,
+  runExperiment,
+  type SubRun,
+} from "../../../core/experiments/mod.ts";
+import type { Backend } from "../../../core/runtime/mod.ts";
+
+const env: ExperimentEnv = { backend: { description: "fake backend" } as Backend };
+
+/** A job that logs `steps` train records; fails once at step 2 when `failOnce` is set. */
+function fakeJob(name: string, calls: string[], failing: Set<string>, after?: string[]): SubRun {
+  return {
+    name,
+    title: `job ${name}`,
+    ...(after ? { after } : {}),
+    async run(dir, ctx) {
+      calls.push(`${name}/${ctx.seed}${ctx.retry ? " retry" : ""}`);
+      const path = join(dir, "metrics.jsonl");
+      const have = ctx.retry ? (await Deno.readTextFile(path)).trim().split("\n").length : 0;
+      for (let step = have + 1; step <= 4; step++) {
+        const r = {
+          event: "train",
+          step,
+          loss: ctx.seed + 1 / step,
+          lr: 1,
+          grad_norm: 1,
+          tokens: step,
+          tokens_per_s: 1,
+        };
+        await Deno.writeTextFile(path, JSON.stringify(r) + "\n", { append: true });
+        if (step === 2 && failing.delete(name)) throw new Error("the device went away");
+      }
+    },
+  };
+}
+
+function fakeExperiment(calls: string[], failing: Set<string>): Experiment<{ k: number }> {
+  return {
+    name: "fake",
+    title: "Fake experiment",
+    subRuns: () => [
+      fakeJob("a", calls, failing),
+      fakeJob("b", calls, failing),
+      fakeJob("c", calls, failing, ["b"]),
+    ],
+    setup: (p) => `- k: ${p.k}\n`,
+    report: (_, results) => ({
+      sections: [{
+        title: "Losses",
+        body: results.flat().map((r) => `${r.name}: ${r.summary.finalTrainLoss}`).join("\n"),
+      }],
+      charts: [],
+      json: { n: results.flat().length },
+    }),
+  };
+}
+
+Deno.test("runExperiment() reports a failed sub-run, blocks its dependants, and resumes only them", async () => {
+  const out = await Deno.makeTempDir();
+  const calls: string[] = [];
+  const failing = new Set(["b"]);
+  const exp = fakeExperiment(calls, failing);
+  await assert.rejects(
+    () => runExperiment(exp, { k: 1 }, { out, seeds: [1, 2], env }),
+    /1 sub-run\(s\) failed \(b\/seed-1: the device went away\); report written to ".*report\.md"/,
+  );
+  assert.deepEqual(calls, ["a/1", "b/1", "a/2", "b/2", "c/2"]);
+  const md = await Deno.readTextFile(join(out, "report.md"));
+  assert.match(
+    md,
+    /\*\*Incomplete:\*\* 2 of 6 sub-runs are not finished \(b\/seed-1 failed, c\/seed-1 blocked\)/,
+  );
+  assert.match(md, /\| job b \| 1 \| failed \| 2 \|.*\| the device went away \|/);
+
+  calls.length = 0;
+  const outcome = await runExperiment(exp, { k: 1 }, { out, seeds: [1, 2], env });
+  assert.deepEqual(calls, ["b/1 retry", "c/1"]);
+  assert.deepEqual(outcome.results.flat().map((r) => [r.name, r.seed, r.status, r.ranNow]), [
+    ["a", 1, "done", false],
+    ["b", 1, "done", true],
+    ["c", 1, "done", true],
+    ["a", 2, "done", false],
+    ["b", 2, "done", false],
+    ["c", 2, "done", false],
+  ]);
+  // The resumed job continued its metrics instead of starting over.
+  const b1 = outcome.results[0]![1]!;
+  assert.deepEqual(b1.metrics.train.map((r) => r.step), [1, 2, 3, 4]);
+  assert.deepEqual((await readAttempts(b1.dir)).map((a) => [a.status, a.step]), [["failed", 2], [
+    "done",
+    4,
+  ]]);
+  assert.match(await Deno.readTextFile(join(out, "report.md")), /All 6 sub-runs finished\./);
+  assert.equal(JSON.parse(await Deno.readTextFile(join(out, "report.json"))).complete, true);
+});
+
+Deno.test("runExperiment() refuses a directory that holds the experiment with other parameters", async () => {
+  const out = await Deno.makeTempDir();
+  const exp = fakeExperiment([], new Set());
+  await runExperiment(exp, { k: 1 }, { out, seeds: [1], env });
+  await assert.rejects(
+    () => runExperiment(exp, { k: 2 }, { out, seeds: [1], env }),
+    /Cannot run experiment "fake" in ".*": it holds a "fake" experiment with other parameters \(use another --out, or --force to start afresh\)/,
+  );
+  // More seeds in the same directory are fine: the finished seed is reused.
+  const calls: string[] = [];
+  await runExperiment(fakeExperiment(calls, new Set()), { k: 1 }, { out, seeds: [1, 2], env });
+  assert.deepEqual(calls, ["a/2", "b/2", "c/2"]);
+});
