@@ -147,6 +147,84 @@ function steps(): Step[] {
       title: "export the teacher as Hugging Face GPT-2 safetensors",
       args: ["export", "--checkpoint", "OUT/teacher", "--out", "OUT/teacher-hf", "--force"],
     },
+    {
+      title: "plot the teacher's training curves (report.md, loss/lr SVG + PNG)",
+      args: ["report", "OUT/teacher/metrics.jsonl", "--out", "OUT/teacher-report"],
+    },
+    {
+      title: "run the teacher once over the train shards and cache its top-32 log-probabilities",
+      args: [
+        "distill",
+        "cache",
+        "--teacher",
+        "OUT/teacher",
+        "--data",
+        "OUT/tokens",
+        "--top-k",
+        "32",
+        "--backend",
+        "cpu",
+        "--out",
+        "OUT/cache",
+        "--force",
+      ],
+    },
+    ...CLASSES.map((c) => ({
+      title: `distil a one-layer ${c} expert from the cache (α 0.5 · CE + 0.5 · forward KL, τ 2)`,
+      args: [
+        "distill",
+        "--cache",
+        "OUT/cache",
+        "--data",
+        "OUT/tokens",
+        "--lang",
+        c,
+        "--config",
+        "tiny",
+        "--layers",
+        "1",
+        "--steps",
+        "200",
+        "--batch",
+        "8",
+        "--lr",
+        "3e-3",
+        "--eval-every",
+        "0",
+        "--backend",
+        "cpu",
+        "--out",
+        `OUT/experts/${c}`,
+        "--force",
+      ],
+    })),
+    {
+      title: "assemble router + experts into a PLE bundle (validated, reloadable)",
+      args: [
+        "assemble",
+        "--router",
+        "OUT/router.json",
+        ...CLASSES.flatMap((c) => ["--expert", `${c}=OUT/experts/${c}`]),
+        "--out",
+        "OUT/moe",
+        "--force",
+      ],
+    },
+    {
+      title: "evaluate teacher, each expert, routed MoE and oracle routing per class",
+      args: [
+        "eval",
+        "OUT/moe",
+        "--data",
+        "OUT/tokens",
+        "--teacher",
+        "OUT/teacher",
+        "--rows",
+        "32",
+        "--backend",
+        "cpu",
+      ],
+    },
   ];
 }
 
@@ -162,7 +240,7 @@ export function demoCommand(): Command {
       await Deno.mkdir(flags.out, { recursive: true });
       const report: { title: string; command: string; seconds: number; output: string }[] = [];
       for (const [i, step] of steps().entries()) {
-        const args = step.args.map((a) => a.replace(/^OUT(?=\/)/, flags.out));
+        const args = step.args.map((a) => a.replace(/(^|=)OUT(?=\/)/, `$1${flags.out}`));
         const command = `moe ${args.map(shellQuote).join(" ")}`;
         if (!flags.json) console.log(`\n[${i + 1}] ${step.title}\n$ ${command}`);
         const start = performance.now();

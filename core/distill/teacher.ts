@@ -40,7 +40,7 @@ export interface TokenizerId {
  * ```ts
  * import { loadTeacher } from "./teacher.ts";
  * const missing = await loadTeacher(await Deno.makeTempDir()).catch((e) => String(e));
- * console.assert(String(missing).includes("no checkpoint"));
+ * console.assert(String(missing).includes("No checkpoint"));
  * ```
  */
 export async function loadTeacher(path: string): Promise<Teacher> {

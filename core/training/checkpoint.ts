@@ -100,7 +100,7 @@ async function listCheckpoints(outDir: string): Promise<string[]> {
  * try {
  *   await findCheckpoint(await Deno.makeTempDir());
  * } catch (error) {
- *   console.assert(String(error).includes("no checkpoint"));
+ *   console.assert(String(error).includes("No checkpoint"));
  * }
  * ```
  */
@@ -114,7 +114,7 @@ export async function findCheckpoint(
   const text = await Deno.readTextFile(join(dir, "config.json")).catch(() => null);
   if (text === null) {
     throw new Deno.errors.NotFound(
-      `Cannot resume from "${path}": no checkpoint (latest or config.json) there`,
+      `No checkpoint at "${path}": it has neither latest nor config.json`,
     );
   }
   const config = JSON.parse(text) as CheckpointConfig;
