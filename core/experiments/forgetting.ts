@@ -4,17 +4,21 @@
  *
  * - (a) `sequential`: the classes one after another in `order`, one phase each;
  * - (b) `balanced`: one session, every batch an equal share of each class;
- * - (c) `moe`: PLE experts (one distilled per class) behind the router — pending
- *   {@linkcode moeRegimeSubRuns}, which waits for `moe distill` and `moe assemble`.
+ * - (c) `moe`: one expert per class trained on its class alone (PLE), combined with oracle
+ *   routing ({@linkcode moeRegimeSubRuns}).
  *
  * Every regime is evaluated on every class's validation split at each phase end.
  *
  * @module
  */
+import { join } from "node:path";
+import { writeFileAtomic } from "../cli/mod.ts";
+import { loadTeacher, teacherValidation } from "../distill/mod.ts";
 import { ADAMW_DEFAULTS } from "../optim/mod.ts";
 import type { Schedule, TrainOptions } from "../training/mod.ts";
 import type { Experiment, SubRun } from "./experiment.ts";
 import type { ForgettingParams } from "./forgetting_params.ts";
+import { phaseEnds } from "./forgetting_analysis.ts";
 import { forgettingReport } from "./forgetting_report.ts";
 import { trainJob } from "./train_job.ts";
 
@@ -69,26 +73,62 @@ export function regimeOptions(p: ForgettingParams, schedule: Schedule, seed: num
 }
 
 /**
- * Regime (c), the MoE: to be filled once `moe distill` and `moe assemble` exist. It returns the
- * sub-runs that distil one PLE expert per class (in `p.order`, from a teacher trained like the
- * balanced regime or given), assemble them with the router, and end with a sub-run named `moe`
- * whose `metrics.jsonl` holds one `eval` record at each phase-end step (`phaseEnds(p.steps, P)`):
- * the MoE's per-class validation with experts 1 … j in place. The report then treats it like the
- * other regimes. Until then it returns no sub-runs and the report marks (c) as pending.
+ * Regime (c), the MoE: one expert per class (the same model, `steps / P` steps on its class
+ * alone, so the regime spends the same token budget), then a sub-run `moe` that logs, at each
+ * phase-end step j, the validation of the MoE holding experts 1 … j: a class that has its expert
+ * is routed to it (oracle routing — the router's accuracy is measured by `moe router eval` and
+ * `moe eval`); a class without one yet gets the best existing expert. An expert, once trained, is
+ * never touched again, so its own class cannot be forgotten: the report measures that rather than
+ * assuming it (the evaluation reads each expert's checkpoint back).
  *
- * @param _p The study's parameters.
- * @param _seed The seed.
- * @returns The MoE regime's sub-runs (none yet).
+ * @param p The study's parameters.
+ * @param seed The seed.
+ * @returns The experts' sub-runs and the `moe` sub-run.
  */
-export function moeRegimeSubRuns(_p: ForgettingParams, _seed: number): SubRun[] {
-  // TODO: waits for `moe distill` and `moe assemble` (issue #9, regime c).
-  return [];
+export function moeRegimeSubRuns(p: ForgettingParams, seed: number): SubRun[] {
+  const P = p.order.length;
+  const experts = p.order.map((c) => {
+    const steps = Math.floor(p.steps / P);
+    const o = regimeOptions({ ...p, steps, order: [c] }, "balanced", seed);
+    return trainJob({
+      name: `expert-${c}`,
+      title: `(c) ${c} expert`,
+      options: o,
+      tokenizerPath: p.tokenizerPath,
+    });
+  });
+  const moe: SubRun = {
+    name: "moe",
+    title: "(c) MoE: one expert per class, oracle routing",
+    after: experts.map((e) => e.name),
+    async run(dir, ctx) {
+      const o = regimeOptions(p, "balanced", seed);
+      const loss = new Map<string, Record<string, number>>(); // expert → class → loss
+      for (const c of p.order) {
+        const teacher = await loadTeacher(ctx.dirOf(`expert-${c}`));
+        const val = await teacherValidation(ctx.env.backend, teacher, o, p.order);
+        loss.set(c, Object.fromEntries(Object.entries(val).map(([k, v]) => [k, v.loss])));
+      }
+      const lines = phaseEnds(p.steps, P).map((step, j) => {
+        const present = p.order.slice(0, j + 1);
+        const val = Object.fromEntries(p.order.map((c) => {
+          const l = present.includes(c)
+            ? loss.get(c)![c]!
+            : Math.min(...present.map((e) => loss.get(e)![c]!));
+          return [c, { loss: l, ppl: Math.exp(l) }];
+        }));
+        return JSON.stringify({ event: "eval", step, phase: p.order[j], val }) + "\n";
+      });
+      await writeFileAtomic(join(dir, "metrics.jsonl"), lines.join(""));
+    },
+  };
+  return [...experts, moe];
 }
 
 /** `moe experiment forgetting`. */
 export const forgettingExperiment: Experiment<ForgettingParams> = {
   name: "forgetting",
-  title: "Forgetting study: sequential vs balanced training (vs MoE)",
+  title: "Forgetting study: sequential vs balanced training vs MoE",
   subRuns(p, seed) {
     return [
       ...TRAINED_REGIMES.map((r) =>

@@ -54,14 +54,6 @@ export function forgettingReport(p: ForgettingParams, results: SubRunResult[][])
     })),
     { title: "Forgetting", body: forgettingTable(regimes, titles, table) },
   ];
-  if (!regimes.includes("moe")) {
-    sections.push({
-      title: "(c) MoE: PLE experts + router (pending)",
-      body: "Pending: this regime needs `moe distill` (one expert per class) and `moe assemble` " +
-        "(experts behind the router), which do not exist yet. Once they do, `moeRegimeSubRuns()` in " +
-        "`core/experiments/forgetting.ts` adds its sub-runs and this section becomes its tables.\n",
-    });
-  }
   return {
     sections,
     charts: charts(p, ends, runs, table),

@@ -10,8 +10,8 @@ const SECTIONS = [
   "## Finding",
   "## Validation after every phase: (a) sequential: one class after another",
   "## Validation after every phase: (b) one session, balanced batches",
+  "## Validation after every phase: (c) MoE: one expert per class, oracle routing",
   "## Forgetting",
-  "## (c) MoE: PLE experts + router (pending)",
   "## Plots",
 ];
 const PLOTS = ["val_loss", "forgetting", "train_loss"];
@@ -37,8 +37,15 @@ Deno.test("moe experiment forgetting at tiny scale writes every section and plot
   assert.deepEqual(json.subRuns.map((r: { name: string; ranNow: boolean }) => [r.name, r.ranNow]), [
     ["sequential", true],
     ["balanced", true],
+    ["expert-en", true],
+    ["expert-fr", true],
+    ["expert-de", true],
+    ["expert-py", true],
+    ["moe", true],
   ]);
-  assert.deepEqual(Object.keys(json.summary), ["sequential", "balanced"]);
+  assert.deepEqual(Object.keys(json.summary), ["sequential", "balanced", "moe"]);
+  // An expert never changes once trained: the MoE cannot forget a class it has an expert for.
+  assert.equal(json.summary.moe.meanForgetting.mean, 0);
 
   const md = await Deno.readTextFile(join(out, "report.md"));
   let at = -1;
@@ -68,7 +75,7 @@ Deno.test("moe experiment forgetting at tiny scale writes every section and plot
   assert.equal(again.code, 0, again.stderr);
   assert.match(
     again.stdout,
-    /^2 sub-runs done \(0 in this run, 2 earlier\); report .*report\.md\n/,
+    /^7 sub-runs done \(0 in this run, 7 earlier\); report .*report\.md\n/,
   );
   assert.match(again.stdout, / {2}sequential: mean forgetting [+-]\d\.\d{3} nats\/token\n/);
 });

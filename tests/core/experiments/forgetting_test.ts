@@ -35,7 +35,7 @@ Deno.test("a crashed forgetting sub-run resumes from its checkpoint, finished on
   const md = await Deno.readTextFile(join(crashed, "report.md"));
   assert.match(
     md,
-    /\*\*Incomplete:\*\* 1 of 2 sub-runs are not finished \(sequential\/seed-7 failed\)/,
+    /\*\*Incomplete:\*\* 1 of 7 sub-runs are not finished \(sequential\/seed-7 failed\)/,
   );
 
   const outcome = await runExperiment(forgettingExperiment, params, {
