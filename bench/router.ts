@@ -16,7 +16,8 @@
  *   characters from the test groups;
  * - train time: wall seconds of feature extraction + fit (ours in-process; sklearn measured inside
  *   its process around `fit`; fastText around the subprocess); predictions/s: single thread,
- *   features + classification of every test window (fastText includes loading its model).
+ *   features + classification of every test window, the best of 3 passes for ours and for
+ *   scikit-learn (one pass for fastText, which includes loading its model).
  *
  * Ratios are oriented so that > 1 means ours is better (faster, more accurate).
  *
@@ -48,9 +49,11 @@ vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True)
 X = vec.fit_transform([t for t, _ in train])
 clf = LogisticRegression(max_iter=1000).fit(X, [y for _, y in train])
 train_s = time.perf_counter() - t0
-t0 = time.perf_counter()
-pred = clf.predict(vec.transform([t for t, _ in test]))
-pred_s = time.perf_counter() - t0
+pred_s = float("inf")
+for _ in range(3):
+    t0 = time.perf_counter()
+    pred = clf.predict(vec.transform([t for t, _ in test]))
+    pred_s = min(pred_s, time.perf_counter() - t0)
 acc = lambda p, s: sum(a == y for a, (_, y) in zip(p, s)) / len(s)
 print(json.dumps({"train_s": train_s, "pred_per_s": len(test) / pred_s, "acc_test": acc(pred, test),
   "acc_ood": acc(clf.predict(vec.transform([t for t, _ in ood])), ood),
@@ -211,9 +214,15 @@ export async function run(args: string[]): Promise<BenchResult[]> {
       calibration,
       options,
     ).router;
-    t0 = performance.now();
-    for (const [t] of testSet) router.predictIndex(t);
-    const oursPredPerS = testSet.length / ((performance.now() - t0) / 1000);
+    // Best of 3 passes, as for scikit-learn: the box is shared, the fastest pass is the least
+    // disturbed one.
+    let bestPass = Infinity;
+    for (let pass = 0; pass < 3; pass++) {
+      t0 = performance.now();
+      for (const [t] of testSet) router.predictIndex(t);
+      bestPass = Math.min(bestPass, performance.now() - t0);
+    }
+    const oursPredPerS = testSet.length / (bestPass / 1000);
     const sk = await new Deno.Command("/usr/bin/python3", {
       args: ["-c", SKLEARN, dir],
       env: { OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" },

@@ -46,6 +46,7 @@ interface EvalFlags extends GlobalOptions {
   minConfidence: number;
   compare?: boolean;
   trainWindows: number;
+  skipTextIn: string[];
 }
 
 interface RouteFlags extends GlobalOptions {
@@ -201,6 +202,12 @@ function evalCommand(): Command {
     .option("--seed <N>", "seed for window sampling", numberIn(0, 2 ** 31 - 1, true), 7)
     .option("--min-confidence <P>", "count predictions below P as unknown", numberIn(0, 1), 0)
     .option(
+      "--skip-text-in <CLASS>",
+      "leave out windows of this Python class lying wholly inside string literals or comments (repeatable)",
+      collect,
+      [],
+    )
+    .option(
       "--compare",
       "train every classifier kind on --train-data and compare them",
     )
@@ -218,16 +225,26 @@ Examples:
   moe router eval --model router.json --data data/balanced --split test
   moe router eval --model router.json --input en=fixtures/ood/en-gimp-help.jsonl.gz --input py=fixtures/ood/py-numpy.jsonl.gz --lengths 128
   moe router eval --model router.json --jsonl labelled.jsonl --lengths 0 --json
+  moe router eval --model router.json --data data/balanced --lengths 32 --skip-text-in py
   moe router eval --compare --train-data data/balanced --data data/balanced --lengths 32,128`,
     )
     .action(action(async (flags: EvalFlags & { trainData?: string }) => {
       const lengths = parseLengths(flags.lengths);
       const data = await evalData(flags);
+      const missing = flags.skipTextIn.filter((c) => !data.has(c));
+      if (missing.length > 0) {
+        throw new UsageError(
+          `--skip-text-in ${missing.join(", ")}: no such class in the evaluation data (classes: ${
+            [...data.keys()].join(", ")
+          })`,
+        );
+      }
       const options = {
         lengths,
         windowsPerClass: flags.windows,
         seed: flags.seed,
         minConfidence: flags.minConfidence,
+        skipTextIn: flags.skipTextIn,
       };
       const routers: [string, Router, number | null][] = [];
       if (flags.model) routers.push([flags.model, await Router.load(flags.model), null]);

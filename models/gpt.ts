@@ -8,17 +8,22 @@
  */
 import {
   add,
+  cast,
   encode,
+  equal,
   gather,
   gemm,
   Graph,
+  greater,
   layerNorm,
   matMul,
   mul,
+  reduceSum,
   reshape,
   slice,
   softmax,
   split,
+  sub,
   tanh,
   type Tensor,
   transpose,
@@ -47,11 +52,28 @@ function gelu(x: Tensor): Tensor {
   return mul(mul(x, 0.5), add(tanh(u), 1));
 }
 
-/** Causal additive mask `[T, T]`: 0 on and below the diagonal, −1e9 above. */
+const masks = new WeakMap<Graph, Map<number, Tensor>>();
+
+/**
+ * Causal additive mask `[T, T]`: 0 on and below the diagonal, −1e9 above; one per graph and
+ * length, shared by every model in the graph (a student and its teacher).
+ */
 function causalMask(g: Graph, T: number): Tensor {
-  const m = new Float32Array(T * T);
-  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
-  return g.constant(m, [T, T], "float32", "causal_mask");
+  const byLength = masks.get(g) ?? new Map<number, Tensor>();
+  masks.set(g, byLength);
+  let mask = byLength.get(T);
+  if (!mask) {
+    const m = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
+    mask = g.constant(
+      m,
+      [T, T],
+      "float32",
+      byLength.size === 0 ? "causal_mask" : `causal_mask_${T}`,
+    );
+    byLength.set(T, mask);
+  }
+  return mask;
 }
 
 /** Looks up a declared parameter by its config name (`wte`, `h0.attn.qkv.w`, …). */
@@ -98,13 +120,120 @@ export function declareGPTParams(g: Graph, cfg: GPTConfig, opts: DeclareOptions 
 }
 
 /**
- * The transformer from token ids to the final hidden states (after the last LayerNorm).
+ * Keys and values of one attention layer. Keys are kept transposed, so `q · Kᵀ` is a plain MatMul
+ * with no Transpose in the training graph or in the decode step.
+ */
+export interface LayerKV {
+  /** Keys `[B, nh, hs, S]`. */
+  k: Tensor;
+  /** Values `[B, nh, S, hs]`. */
+  v: Tensor;
+}
+
+/** What a decode graph reads: where its tokens go and every layer's cache over the context. */
+export interface KVCacheInput {
+  /** int64 `[1]`: the position of the first of the `T` tokens (the others follow it). */
+  position: Tensor;
+  /** One entry per layer: keys `[B, nh, hs, ctx]`, values `[B, nh, ctx, hs]`. */
+  past: readonly LayerKV[];
+}
+
+/** Final hidden states and the keys/values every layer attended to. */
+export interface HiddenWithCache {
+  /** `[B·T, C]`, after the final LayerNorm. */
+  hidden: Tensor;
+  /**
+   * Per layer: without a cache, this sequence's keys `[B, nh, hs, T]` and values `[B, nh, T, hs]`;
+   * with one, the updated cache (`past` with the `T` new positions written) over the context.
+   */
+  present: LayerKV[];
+  /**
+   * Per layer, the keys `[B, nh, hs, T]` and values `[B, nh, T, hs]` of the `T` new tokens alone
+   * (equal to `present` without a cache): what a runner that keeps the cache in host memory
+   * writes into it.
+   */
+  current: LayerKV[];
+}
+
+/**
+ * Attention of one layer over its queries `[B, nh, T, hs]`, this step's keys `[B, nh, hs, T]` and
+ * values `[B, nh, T, hs]`: returns the attended values `[B, nh, T, hs]` and what it attended to.
+ */
+type Attend = (l: number, q: Tensor, kT: Tensor, v: Tensor) => { y: Tensor; kv: LayerKV };
+
+/** Causal self-attention within the `T` tokens (training, full recompute, prefill from zero). */
+function causalAttention(g: Graph, T: number): Attend {
+  const mask = causalMask(g, T);
+  return (_l, q, kT, v) => {
+    const att = softmax(add(matMul(q, kT), mask), -1); // [B, nh, T, hs] · [B, nh, hs, T] → [B, nh, T, T]
+    return { y: matMul(att, v), kv: { k: kT, v } }; // [B, nh, T, T] · [B, nh, T, hs] → [B, nh, T, hs]
+  };
+}
+
+/**
+ * Attention over a fixed-size cache (static shapes): the `T` new keys and values are written at
+ * `position … position+T−1` by a one-hot blend (`cache · keep + W · new`, plain Mul/MatMul/Add
+ * that every execution provider runs), and token `t` sees cache slots `j ≤ position + t`; slots
+ * beyond are masked whatever they hold.
+ */
+function cachedAttention(g: Graph, cfg: GPTConfig, T: number, cache: KVCacheInput): Attend {
+  const ctx = cfg.contextLength;
+  if (cache.past.length !== cfg.layers) {
+    throw new RangeError(`Cannot build GPT: ${cache.past.length} cached layers for ${cfg.layers}`);
+  }
+  // Positions as float32: small integers compare exactly, and WebGPU keeps float math on the GPU.
+  const start = cast(cache.position, "float32"); // [1]
+  const rows = add(g.constant(Float32Array.from({ length: T }, (_, t) => t), [T, 1]), start); // [T, 1]
+  const cols = g.constant(Float32Array.from({ length: ctx }, (_, j) => j), [1, ctx]); // [1, ctx]
+  const mask = mul(cast(greater(cols, rows), "float32"), -1e9); // [T, ctx]: −1e9 where slot j > position + t
+  const w = cast(equal(cols, rows), "float32"); // [T, ctx]: 1 where slot j = position + t
+  const wT = transpose(w, [1, 0]); // [T, ctx] → [ctx, T]
+  const keepRow = sub(1, reduceSum(w, [0], true)); // [1, ctx]: 0 at the written slots
+  const keepCol = transpose(keepRow, [1, 0]); // [1, ctx] → [ctx, 1]
+  return (l, q, kT, v) => {
+    const past = cache.past[l]!;
+    const k = add(mul(past.k, keepRow), matMul(kT, w)); // [B, nh, hs, T] · [T, ctx] → [B, nh, hs, ctx]
+    const vc = add(mul(past.v, keepCol), matMul(wT, v)); // [ctx, T] · [B, nh, T, hs] → [B, nh, ctx, hs]
+    const att = softmax(add(matMul(q, k), mask), -1); // [B, nh, T, hs] · [B, nh, hs, ctx] → [B, nh, T, ctx]
+    return { y: matMul(att, vc), kv: { k, v: vc } }; // [B, nh, T, ctx] · [B, nh, ctx, hs] → [B, nh, T, hs]
+  };
+}
+
+/**
+ * The transformer from token ids to the final hidden states, also giving each layer's keys and
+ * values. Without `cache` the `T` tokens sit at positions `0…T−1` and attend causally among
+ * themselves; with `cache` they sit at `position…position+T−1` and attend to the cache, into
+ * which they are written (`present` is the updated cache, to feed back as the next `past`).
+ * Both paths run the same blocks; only the attention's source of keys and values differs. A cache
+ * graph of `T = ctx` tokens starts at position 0 by necessity; it ignores `past` and `position`.
+ *
+ * Call it twice with two {@linkcode ParamLookup}s (and two caches) to run two stacks in one
+ * graph, e.g. a routed and a common expert sharing `wte`.
  *
  * @param tokens `[B, T]` int64 token ids.
  * @param p The parameters (see {@linkcode declareGPTParams}).
- * @returns Hidden states `[B·T, C]`.
+ * @param cache Where the tokens go and the cache they attend to (see `models/gpt_decode.ts`).
+ * @returns Hidden states `[B·T, C]` and per-layer keys/values.
+ * @throws {RangeError} If `T` exceeds the context or the cache has the wrong number of layers.
+ *
+ * @example
+ * ```ts
+ * import { declareGPTParams, GPT_CONFIGS, gptHiddenWithCache } from "./gpt.ts";
+ * import { Graph } from "../core/graph/mod.ts";
+ * const g = new Graph("prefill");
+ * const cfg = GPT_CONFIGS.tiny;
+ * const tokens = g.input("tokens", "int64", [1, 8]);
+ * const { hidden, present } = gptHiddenWithCache(g, cfg, tokens, declareGPTParams(g, cfg));
+ * console.assert(hidden.shape.join() === "8,64" && present[0]!.k.shape.join() === "1,2,32,8");
+ * ```
  */
-export function gptHidden(g: Graph, cfg: GPTConfig, tokens: Tensor, p: ParamLookup): Tensor {
+export function gptHiddenWithCache(
+  g: Graph,
+  cfg: GPTConfig,
+  tokens: Tensor,
+  p: ParamLookup,
+  cache?: KVCacheInput,
+): HiddenWithCache {
   const [B, T] = tokens.shape as [number, number];
   const C = cfg.dModel, nh = cfg.heads, hs = C / nh;
   if (T > cfg.contextLength) {
@@ -114,12 +243,18 @@ export function gptHidden(g: Graph, cfg: GPTConfig, tokens: Tensor, p: ParamLook
     g.scope(name, () => layerNorm(x, p(`${name}.scale`), p(`${name}.bias`), cfg.layerNormEps).y);
   const linear = (x: Tensor, name: string) =>
     g.scope(name, () => gemm(x, p(`${name}.w`), p(`${name}.b`)));
-  const mask = causalMask(g, T);
+  // Subtle: a cache graph as long as the context can only start at position 0 and rewrites every
+  // slot, so attending causally among its own tokens is exact and skips the blend.
+  const blend = cache !== undefined && T < cfg.contextLength;
+  const attend = blend ? cachedAttention(g, cfg, T, cache) : causalAttention(g, T);
 
   const tok = gather(p("wte"), tokens); // [B, T] → [B, T, C]
-  const pos = slice(p("wpe"), [0], [T], [0]); // [ctx, C] → [T, C]
+  const pos = blend
+    ? gather(p("wpe"), add(g.ints([...Array(T).keys()]), cache!.position)) // [ctx, C] → [T, C]
+    : slice(p("wpe"), [0], [T], [0]); // [ctx, C] → [T, C]
   let x = reshape(add(tok, pos), [B * T, C]); // [B, T, C] → [B·T, C]
 
+  const present: LayerKV[] = [], current: LayerKV[] = [];
   for (let l = 0; l < cfg.layers; l++) {
     x = g.scope(`h${l}`, () => {
       // Causal self-attention
@@ -130,8 +265,9 @@ export function gptHidden(g: Graph, cfg: GPTConfig, tokens: Tensor, p: ParamLook
       const q = transpose(heads(mul(q0!, 1 / Math.sqrt(hs))), [0, 2, 1, 3]); // → [B, nh, T, hs]
       const kT = transpose(heads(k0!), [0, 2, 3, 1]); // → [B, nh, hs, T]
       const v = transpose(heads(v0!), [0, 2, 1, 3]); // → [B, nh, T, hs]
-      const att = softmax(add(matMul(q, kT), mask), -1); // [B, nh, T, hs] · [B, nh, hs, T] → [B, nh, T, T]
-      const y = matMul(att, v); // [B, nh, T, T] · [B, nh, T, hs] → [B, nh, T, hs]
+      const { y, kv } = attend(l, q, kT, v); // → [B, nh, T, hs]
+      present.push(kv);
+      current.push({ k: kT, v });
       const merged = reshape(transpose(y, [0, 2, 1, 3]), [B * T, C]); // → [B, T, nh, hs] → [B·T, C]
       const x1 = add(x, linear(merged, `h${l}.attn.proj`)); // [B·T, C] · [C, C] → [B·T, C]
       // MLP
@@ -139,7 +275,19 @@ export function gptHidden(g: Graph, cfg: GPTConfig, tokens: Tensor, p: ParamLook
       return add(x1, linear(h, `h${l}.mlp.proj`)); // [B·T, 4C] · [4C, C] → [B·T, C]
     });
   }
-  return ln(x, "lnf");
+  return { hidden: ln(x, "lnf"), present, current };
+}
+
+/**
+ * The transformer from token ids to the final hidden states (after the last LayerNorm), causal
+ * over positions `0…T−1`: {@linkcode gptHiddenWithCache} without a cache.
+ *
+ * @param tokens `[B, T]` int64 token ids.
+ * @param p The parameters (see {@linkcode declareGPTParams}).
+ * @returns Hidden states `[B·T, C]`.
+ */
+export function gptHidden(g: Graph, cfg: GPTConfig, tokens: Tensor, p: ParamLookup): Tensor {
+  return gptHiddenWithCache(g, cfg, tokens, p).hidden;
 }
 
 /** The tied LM head: hidden `[N, C]` · `wte`ᵀ `[C, V]` → logits `[N, V]`. */

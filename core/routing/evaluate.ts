@@ -4,6 +4,7 @@
  * @module
  */
 import { type ClassificationReport, classificationReport } from "./metrics.ts";
+import { isPythonText, pythonTextMask } from "./python_text.ts";
 import { type Router, UNKNOWN } from "./router.ts";
 import { sampleWindows } from "./windows.ts";
 
@@ -16,6 +17,11 @@ export interface EvaluateOptions {
   seed: number;
   /** Predictions below this probability count as "unknown". */
   minConfidence: number;
+  /**
+   * Classes of Python source whose windows that lie wholly inside string literals or comments
+   * (natural-language text, see python_text.ts) are left out. Default: none.
+   */
+  skipTextIn?: readonly string[];
 }
 
 /** The report at one window length. */
@@ -50,11 +56,20 @@ export function evaluateRouter(
     const predicted: number[] = [];
     for (const [cls, texts] of data) {
       const c = router.classes.indexOf(cls);
-      const windows = length === 0 ? texts.filter((t) => t.trim() !== "") : sampleWindows(texts, {
-        count: options.windowsPerClass,
-        length,
-        seed: options.seed + c * 31 + length,
-      });
+      const skip = options.skipTextIn?.includes(cls) ?? false;
+      const masks = skip ? texts.map(pythonTextMask) : [];
+      const windows = length === 0
+        ? texts.filter((t, i) =>
+          t.trim() !== "" && !(skip && isPythonText(t, masks[i]!, 0, t.length))
+        )
+        : sampleWindows(texts, {
+          count: options.windowsPerClass,
+          length,
+          seed: options.seed + c * 31 + length,
+          ...(skip
+            ? { reject: (d, start, end) => isPythonText(texts[d]!, masks[d]!, start, end) }
+            : {}),
+        });
       for (const w of windows) {
         truth.push(c);
         if (options.minConfidence > 0) {

@@ -38,6 +38,8 @@ export const DEFAULT_LOGISTIC: LogisticOptions = {
 /** What {@linkcode trainLogistic} returns besides the model. */
 export interface LogisticReport {
   iterations: number;
+  /** Loss-and-gradient evaluations (iterations plus line-search retries). */
+  evaluations: number;
   converged: boolean;
   loss: number;
 }
@@ -186,8 +188,11 @@ export function trainLogistic(
     const mean = weights.reduce((a, v) => a + v, 0) / weights.length;
     weights = weights.map((v) => v / mean);
   }
-  const f = (t: Float64Array, g: Float64Array) =>
-    logisticLossAndGradient(t, g, xs, ys, classes, options.l2, weights);
+  let evaluations = 0;
+  const f = (t: Float64Array, g: Float64Array) => {
+    evaluations++;
+    return logisticLossAndGradient(t, g, xs, ys, classes, options.l2, weights);
+  };
   let theta = new Float64Array(size);
   if (initial) {
     theta.set(initial.weights);
@@ -283,5 +288,5 @@ export function trainLogistic(
     bias: theta.slice(dimension * classes),
     temperature: 1,
   };
-  return { model, report: { iterations, converged, loss } };
+  return { model, report: { iterations, evaluations, converged, loss } };
 }

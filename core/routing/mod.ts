@@ -29,6 +29,7 @@ export * from "./baselines.ts";
 export * from "./calibrate.ts";
 export * from "./augment.ts";
 export * from "./windows.ts";
+export * from "./python_text.ts";
 export * from "./metrics.ts";
 export * from "./model_file.ts";
 export * from "./router.ts";

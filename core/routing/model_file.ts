@@ -13,7 +13,7 @@
  *     "signals": ["indented_line", …]             // signal names in column order (must match)
  *   },
  *   "training": { … },                            // how it was trained (informative only)
- *   "buckets": "<base64 Int32 LE>",               // hash bucket of each n-gram column, ascending
+ *   "buckets": "<base64 Int32 LE>",               // hash bucket of each n-gram column (most frequent first)
  *   "idf": "<base64 Float32 LE>",                 // idf of each n-gram column
  *   "weights": "<base64 Float32 LE>",             // (n-gram columns + signals) × classes, row-major
  *   "bias": [ … ]                                 // one per class

@@ -58,6 +58,9 @@ const CODE_SIGNALS: readonly Signal[] = [
   // Quoted string literals with no space inside: 'utf-8', "name".
   re("string_literal", /(['"])[\w.-]+\1/),
   re("spaces_run", /\S {2,}\S/),
+  // Indentation or alignment anywhere, also where the window starts or ends inside it (normalised
+  // n-grams cannot see it: whitespace runs collapse to one space). Prose has no runs of 3+ spaces.
+  re("space_run", / {3,}|\t/),
   // A hard line break inside a sentence (letter or comma, newline, lowercase): wrapped docstrings
   // and comments; prose paragraphs end with punctuation.
   re("wrapped_line", /[\p{L},;]\n[ \t]*(?:# )?\p{Ll}/u),
@@ -228,12 +231,15 @@ for (const lang of LANGS) {
     if (!WORD_INDEX.has(w)) WORD_INDEX.set(w, WORD_INDEX.size);
   }
 }
-const WORD_LANGS = new Map<string, Set<string>>();
-for (const lang of LANGS) {
+/** Function word → its index in `WORD_INDEX` and the indices (into `LANGS`) of its languages. */
+const WORD_INFO = new Map<string, { index: number; langs: number[] }>();
+LANGS.forEach((lang, l) => {
   for (const w of FUNCTION_WORDS[lang]!) {
-    WORD_LANGS.set(w, (WORD_LANGS.get(w) ?? new Set()).add(lang));
+    const info = WORD_INFO.get(w) ?? { index: WORD_INDEX.get(w)!, langs: [] };
+    info.langs.push(l);
+    WORD_INFO.set(w, info);
   }
-}
+});
 
 /** Names of every signal in index order, as stored in the model file. */
 export const SIGNAL_NAMES: readonly string[] = [
@@ -275,7 +281,7 @@ const WORD = /\p{L}+/gu;
 export function signalIndices(text: string): number[] {
   const out: number[] = [];
   let k = 0;
-  for (const s of CODE_SIGNALS) if (s.test(text)) out.push(k + CODE_SIGNALS.indexOf(s));
+  CODE_SIGNALS.forEach((s, i) => s.test(text) && out.push(k + i));
   k += CODE_SIGNALS.length;
   PROSE_SIGNALS.forEach((s, i) => s.test(text) && out.push(k + i));
   k += PROSE_SIGNALS.length;
@@ -304,18 +310,18 @@ export function signalIndices(text: string): number[] {
     k += RATIO_BINS.length;
   }
   const words = text.toLowerCase().match(WORD) ?? [];
-  const perLang = new Map<string, number>();
-  const present = new Set<number>();
+  const perLang = new Array<number>(LANGS.length).fill(0);
+  const present: number[] = [];
   for (const w of words) {
-    const langs = WORD_LANGS.get(w);
-    if (!langs) continue;
-    present.add(WORD_INDEX.get(w)!);
-    for (const l of langs) perLang.set(l, (perLang.get(l) ?? 0) + 1);
+    const info = WORD_INFO.get(w);
+    if (!info) continue;
+    if (!present.includes(info.index)) present.push(info.index);
+    for (const l of info.langs) perLang[l]!++;
   }
-  for (const l of LANGS) {
-    out.push(k + bin((perLang.get(l) ?? 0) / (words.length || 1)));
+  for (const count of perLang) {
+    out.push(k + bin(count / (words.length || 1)));
     k += RATIO_BINS.length;
   }
-  for (const i of [...present].sort((a, b) => a - b)) out.push(k + i);
+  for (const i of present.sort((a, b) => a - b)) out.push(k + i);
   return out;
 }

@@ -76,7 +76,7 @@ export const DEFAULT_ROUTER_TRAINING: RouterTrainOptions = {
   signalScale: 1,
   l2: 2e-5,
   maxIterations: 300,
-  tolerance: 3e-3,
+  tolerance: 1e-2,
   minDf: 2,
   snap: 0.5,
   warmStartScale: 0,
@@ -90,6 +90,8 @@ export interface RouterTrainReport {
   augmentedWindows: number;
   dimension: number;
   iterations: number | null;
+  /** Loss-and-gradient evaluations of logistic regression (iterations + line-search retries). */
+  evaluations: number | null;
   converged: boolean | null;
   temperature: number;
   seconds: { features: number; fit: number; calibrate: number };
@@ -250,6 +252,7 @@ export function trainOnWindows(
   const featureSeconds = (performance.now() - t0) / 1000;
   t0 = performance.now();
   let iterations: number | null = null, converged: boolean | null = null;
+  let evaluations: number | null = null;
   const fitLogistic = (start?: LinearModel): LinearModel => {
     const fit = trainLogistic(
       xs,
@@ -274,6 +277,7 @@ export function trainOnWindows(
     const mean = mass.reduce((a, v) => a + v, 0) / classes.length;
     mass.forEach((m, c) => fit.model.bias[c]! -= m > 0 ? Math.log(m / mean) : 0);
     iterations = fit.report.iterations;
+    evaluations = fit.report.evaluations;
     converged = fit.report.converged;
     return fit.model;
   };
@@ -307,6 +311,7 @@ export function trainOnWindows(
       augmentedWindows: 0,
       dimension: vectorizer.dimension,
       iterations,
+      evaluations,
       converged,
       temperature: model.temperature,
       seconds: {

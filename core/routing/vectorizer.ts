@@ -18,7 +18,10 @@ const SUBLINEAR = Float64Array.from({ length: 64 }, (_, tf) => 1 + Math.log(Math
 /** Everything needed to turn text into a vector; stored in the model file. */
 export interface VectorizerState {
   hashing: HashingConfig;
-  /** Hash buckets that have a column, ascending. */
+  /**
+   * Hash bucket of each n-gram column. `fit` orders them by document frequency, most frequent
+   * first, so that the weight rows touched by almost every text share a few cache lines.
+   */
   buckets: Int32Array;
   /** Inverse document frequency per n-gram column: ln((1 + N) / (1 + df)) + 1. */
   idf: Float32Array;
@@ -100,6 +103,9 @@ export class Vectorizer {
     for (const c of counted) for (const b of c.buckets) df[b]!++;
     const buckets: number[] = [];
     for (let b = 0; b < df.length; b++) if (df[b]! >= minDf) buckets.push(b);
+    // Frequent n-grams first (ties by bucket, for determinism): the hot weight rows then sit
+    // together, which makes training and prediction markedly faster than bucket order.
+    buckets.sort((a, b) => df[b]! - df[a]! || a - b);
     const n = counted.length;
     const idf = Float32Array.from(buckets, (b) => Math.log((1 + n) / (1 + df[b]!)) + 1);
     return new Vectorizer({ hashing, buckets: Int32Array.from(buckets), idf, signalScale });

@@ -44,6 +44,11 @@ export interface WindowOptions {
    * windows start anywhere).
    */
   snap?: number;
+  /**
+   * Leaves out windows for which it returns true (given the document's index in `texts` and the
+   * window's character range); another window is drawn in their place.
+   */
+  reject?: (doc: number, start: number, end: number) => boolean;
 }
 
 /**
@@ -86,6 +91,7 @@ export function sampleWindows(texts: readonly string[], options: WindowOptions):
     let start = Math.floor(random() * Math.max(0, text.length - len + 1));
     if (options.snap && random() < options.snap) start = snapStart(text, start, len);
     const window = text.slice(start, start + len);
+    if (options.reject?.(lo, start, start + window.length)) continue;
     if (window.trim() !== "") out.push(window);
   }
   return out;

@@ -134,3 +134,29 @@ Deno.test("moe router train --data and eval --compare work on a dataset written 
     assert.ok(r.reports[0].accuracy > 0.7, `${r.name}: ${r.reports[0].accuracy}`);
   }
 });
+
+Deno.test("moe router eval --skip-text-in leaves out text-only py windows and names a wrong class", async () => {
+  const args = ["router", "eval", "--model", model, "--lengths", "32", "--windows", "100"];
+  const ok = await moe([
+    ...args,
+    "--input",
+    "py=fixtures/corpus/py.jsonl.gz",
+    "--skip-text-in",
+    "py",
+    "--json",
+  ]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(JSON.parse(ok.stdout).results[0].reports[0].total, 100);
+  const bad = await moe([
+    ...args,
+    "--input",
+    "en=fixtures/corpus/en.jsonl.gz",
+    "--skip-text-in",
+    "py",
+  ]);
+  assert.equal(bad.code, 2);
+  assert.match(
+    bad.stderr,
+    /^moe: --skip-text-in py: no such class in the evaluation data \(classes: en\)/,
+  );
+});

@@ -135,3 +135,23 @@ Deno.test("naive-bayes and centroid baselines train on the same features", () =>
     assert.ok(rep!.accuracy > 0.8, `${classifier}: ${rep!.accuracy}`);
   }
 });
+
+Deno.test("evaluateRouter() with skipTextIn leaves out Python windows that hold only text", () => {
+  const src = 'def f(x):\n    """' + "Return the value of x unchanged. ".repeat(8) +
+    '"""\n    return x\n';
+  const data = new Map([["py", [src]]]);
+  const options = { lengths: [24], windowsPerClass: 300, seed: 3, minConfidence: 0 };
+  const [all] = evaluateRouter(router, data, options);
+  const [code] = evaluateRouter(router, data, { ...options, skipTextIn: ["py"] });
+  assert.equal(all!.total, 300);
+  assert.equal(code!.total, 300);
+  // Most of the source is docstring; without skipping, many windows are English text that no
+  // router can tell from English; with it, every window holds code and routes to py.
+  assert.ok(all!.perClass.py!.recall < 0.9, formatReport(all!));
+  assert.ok(code!.perClass.py!.recall > all!.perClass.py!.recall, formatReport(code!));
+});
+
+Deno.test("the training report counts loss evaluations of the optimiser", () => {
+  assert.ok(report.iterations !== null && report.evaluations !== null);
+  assert.ok(report.evaluations >= report.iterations);
+});

@@ -47,3 +47,12 @@ Deno.test("signalIndices() recognises a one-line Python statement as code", () =
     assert.ok(!names(line).includes("python_statement"), line);
   }
 });
+
+Deno.test("signalIndices() sees indentation even when a window starts or ends inside it", () => {
+  for (const window of ["          return self._data", "x = 1\t# tab", "items =     [1, 2]"]) {
+    assert.ok(names(window).includes("space_run"), window);
+  }
+  for (const window of ["the end.  It was late", "Le chat dort. Il fait nuit."]) {
+    assert.ok(!names(window).includes("space_run"), window);
+  }
+});

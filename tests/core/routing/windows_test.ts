@@ -47,3 +47,18 @@ Deno.test("sampleWindows() with snap starts windows at line or word starts", () 
   }
   assert.ok(w.filter((s) => /^(?:import|def|return) /.test(s)).length > 50);
 });
+
+Deno.test("sampleWindows() draws replacements for rejected windows and tells reject where they are", () => {
+  const texts = ["x".repeat(100), "y".repeat(100)];
+  const seen: [number, number, number][] = [];
+  const w = sampleWindows(texts, {
+    count: 20,
+    length: 10,
+    seed: 2,
+    reject: (doc, start, end) => (seen.push([doc, start, end]), doc === 0),
+  });
+  assert.equal(w.length, 20);
+  assert.ok(w.every((s) => s === "y".repeat(10)));
+  assert.ok(seen.some(([doc]) => doc === 0));
+  assert.ok(seen.every(([, start, end]) => end - start === 10 && start >= 0 && end <= 100));
+});
