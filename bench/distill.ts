@@ -22,7 +22,7 @@ import { type BenchResult, ratio } from "./_result.ts";
 import { runPython, torchGpt, torchPrelude } from "./_engine_torch.ts";
 import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
 import { type BackendName, openBackend, saveSafetensors } from "../core/runtime/mod.ts";
-import { ShardWriter } from "../core/tokenizer/mod.ts";
+import { syntheticShards } from "./_synthetic.ts";
 import {
   buildTeacherCache,
   distill,
@@ -64,36 +64,12 @@ function parseOptions(args: string[]): Options {
 
 /** Synthetic shards and a randomly initialised teacher checkpoint in `dir`. */
 async function prepare(dir: string, windows: number): Promise<void> {
-  let s = 1;
-  const T = STUDENT.contextLength;
-  const ids = Array.from(
-    { length: windows * T + 1 },
-    () => (s = (s * 1103515245 + 12345) >>> 0) % 8000,
+  await syntheticShards(
+    join(dir, "tokens"),
+    STUDENT.vocabSize,
+    windows * STUDENT.contextLength + 1,
   );
-  for (const split of ["train", "val"]) {
-    await Deno.mkdir(join(dir, "tokens", split), { recursive: true });
-    const w = await ShardWriter.create(join(dir, "tokens", split, "x.bin"), {
-      vocabSize: STUDENT.vocabSize,
-      eotId: 8191,
-      fingerprint: "",
-    });
-    await w.writeDocument(ids);
-    await w.close();
-  }
-  const tokenizer = { fingerprint: "", vocabSize: STUDENT.vocabSize, eotId: 8191 };
-  await Deno.writeTextFile(
-    join(dir, "tokens", "manifest.json"),
-    JSON.stringify({
-      format: "moe-token-shards",
-      version: 1,
-      tokenizer: { ...tokenizer, path: "none", padId: null },
-      dataset: { dir: "synthetic" },
-      dtype: "uint16",
-      classes: ["x"],
-      splits: ["train", "val"],
-      shards: {},
-    }),
-  );
+  const tokenizer = { fingerprint: "", vocabSize: STUDENT.vocabSize, eotId: STUDENT.vocabSize - 1 };
   await Deno.writeTextFile(join(dir, "tok.json"), "{}");
   const teacher = join(dir, "teacher");
   await Deno.mkdir(teacher);

@@ -16,7 +16,7 @@ import { type BenchResult, ratio } from "./_result.ts";
 import { torchGptTokensPerSecond } from "./_engine_torch.ts";
 import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
 import { type BackendName, openBackend } from "../core/runtime/mod.ts";
-import { ShardWriter } from "../core/tokenizer/mod.ts";
+import { syntheticShards } from "./_synthetic.ts";
 import { train } from "../core/training/mod.ts";
 import { GPT_CONFIGS } from "../models/gpt.ts";
 
@@ -47,43 +47,10 @@ function parseOptions(args: string[]): Options {
   };
 }
 
-/** Shards of pseudo-random ids (throughput does not depend on the values). */
-async function syntheticShards(dir: string, tokens: number): Promise<void> {
-  let s = 1;
-  const ids = Array.from({ length: tokens }, () => (s = (s * 1103515245 + 12345) >>> 0) % 8000);
-  for (const split of ["train", "val"]) {
-    await Deno.mkdir(join(dir, split), { recursive: true });
-    const w = await ShardWriter.create(join(dir, split, "x.bin"), {
-      vocabSize: CFG.vocabSize,
-      eotId: 8191,
-      fingerprint: "",
-    });
-    await w.writeDocument(ids);
-    await w.close();
-  }
-  const manifest = {
-    format: "moe-token-shards",
-    version: 1,
-    tokenizer: {
-      path: "none",
-      fingerprint: "",
-      vocabSize: CFG.vocabSize,
-      eotId: 8191,
-      padId: null,
-    },
-    dataset: { dir: "synthetic" },
-    dtype: "uint16",
-    classes: ["x"],
-    splits: ["train", "val"],
-    shards: {},
-  };
-  await Deno.writeTextFile(join(dir, "manifest.json"), JSON.stringify(manifest));
-}
-
 /** One backend in this process: trainer tokens/s after a warm-up step, and peak RSS in MB. */
 async function child(backend: BackendName, o: Options): Promise<{ tps: number; rssMB: number }> {
   const dir = await Deno.makeTempDir();
-  await syntheticShards(dir, (o.steps + 2) * o.batch * (CFG.contextLength + 1));
+  await syntheticShards(dir, CFG.vocabSize, (o.steps + 2) * o.batch * (CFG.contextLength + 1));
   await Deno.writeTextFile(join(dir, "tok.json"), "{}");
   const { backend: b } = await openBackend(backend, { threads: o.threads });
   const run = (steps: number, out: string) =>

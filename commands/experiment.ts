@@ -7,7 +7,7 @@
  */
 import { Command, Option } from "commander";
 import { join } from "node:path";
-import { createProgress, UsageError } from "../core/cli/mod.ts";
+import { UsageError } from "../core/cli/mod.ts";
 import {
   type Experiment,
   type ExperimentOutcome,
@@ -18,6 +18,7 @@ import {
   SCALES,
 } from "../core/experiments/mod.ts";
 import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
+import { withStopOnSigint } from "./_training.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
 
 /** Flags every experiment has. */
@@ -150,26 +151,12 @@ async function run<P>(
   if (flags.force) await clearExperiment(flags.out);
   const runtime = runtimeConfig(flags);
   const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
-  const stop = { requested: false };
-  const onSigint = () => {
-    if (stop.requested) Deno.exit(130); // a second Ctrl-C does not wait for the checkpoint
-    stop.requested = true;
-  };
-  Deno.addSignalListener("SIGINT", onSigint);
-  try {
-    return await runExperiment(exp, params, {
+  return await withStopOnSigint(flags, (stop, progress) =>
+    runExperiment(exp, params, {
       out: flags.out,
       seeds: Array.from({ length: flags.seeds }, (_, i) => flags.seed + i),
-      env: {
-        backend,
-        progress: createProgress({ quiet: flags.json ?? false, unit: "tok" }),
-        stop,
-        command: `moe ${Deno.args.join(" ")}`,
-      },
-    });
-  } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
-  }
+      env: { backend, progress, stop, command: `moe ${Deno.args.join(" ")}` },
+    }));
 }
 
 /** Removes an earlier experiment directory; refuses a directory that is not one. */

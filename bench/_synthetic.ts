@@ -1,0 +1,46 @@
+/**
+ * Token shards of pseudo-random ids for the training benchmarks (throughput does not depend on
+ * the values): one class `x`, train and val, and the manifest `moe tokenizer encode` writes.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { ShardWriter } from "../core/tokenizer/mod.ts";
+
+/**
+ * Writes `dir/{train,val}/x.bin` with `tokens` ids below 8000 and `dir/manifest.json`.
+ *
+ * @param dir The shard directory (created).
+ * @param vocabSize Vocabulary size in the headers; `vocabSize − 1` is `<|endoftext|>`.
+ * @param tokens Tokens per split.
+ */
+export async function syntheticShards(
+  dir: string,
+  vocabSize: number,
+  tokens: number,
+): Promise<void> {
+  let s = 1;
+  const ids = Array.from({ length: tokens }, () => (s = (s * 1103515245 + 12345) >>> 0) % 8000);
+  const eotId = vocabSize - 1;
+  for (const split of ["train", "val"]) {
+    await Deno.mkdir(join(dir, split), { recursive: true });
+    const w = await ShardWriter.create(join(dir, split, "x.bin"), {
+      vocabSize,
+      eotId,
+      fingerprint: "",
+    });
+    await w.writeDocument(ids);
+    await w.close();
+  }
+  const manifest = {
+    format: "moe-token-shards",
+    version: 1,
+    tokenizer: { path: "none", fingerprint: "", vocabSize, eotId, padId: null },
+    dataset: { dir: "synthetic" },
+    dtype: "uint16",
+    classes: ["x"],
+    splits: ["train", "val"],
+    shards: {},
+  };
+  await Deno.writeTextFile(join(dir, "manifest.json"), JSON.stringify(manifest));
+}
