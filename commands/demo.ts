@@ -225,6 +225,20 @@ function steps(): Step[] {
         "cpu",
       ],
     },
+    {
+      title: "generate from the bundle: the router picks the expert, KV-cache decoding",
+      args: [
+        "generate",
+        "OUT/moe",
+        "Le chat dort sur le canapé",
+        "--max-tokens",
+        "40",
+        "--seed",
+        "3",
+        "--backend",
+        "cpu",
+      ],
+    },
   ];
 }
 

@@ -67,6 +67,37 @@ Deno.test("moe train-moe, assemble --from-moe and eval run end to end", async ()
   const oracle = json.rows.find((r: { name: string }) => r.name === "oracle");
   // The oracle of a JEET bundle is the trainer's own evaluation, class by class.
   assert.ok(Math.abs(oracle.perClass.fr.loss - summary.val.fr.loss) < 1e-4);
+
+  // Generation from the reloaded bundle: routed per prompt, same seed → same tokens.
+  const gen = (prompt: string, ...extra: string[]) =>
+    moe([
+      "generate",
+      bundle,
+      prompt,
+      "-n",
+      "12",
+      "--seed",
+      "5",
+      "--backend",
+      "cpu",
+      "--json",
+      ...extra,
+    ]);
+  const [a, b] = [
+    await gen("Le chat dort sur le canapé."),
+    await gen("Le chat dort sur le canapé."),
+  ];
+  assert.equal(a.code, 0, a.stderr);
+  const [ja, jb] = [JSON.parse(a.stdout), JSON.parse(b.stdout)];
+  assert.deepEqual(ja.route.expert, "fr");
+  assert.equal(ja.route.by, "router");
+  assert.deepEqual(ja.tokens, jb.tokens);
+  assert.equal(ja.tokens.length, 12);
+  const forced = JSON.parse((await gen("Le chat dort sur le canapé.", "--expert", "py")).stdout);
+  assert.equal(forced.route.expert, "py");
+  assert.equal(forced.route.by, "forced");
+  const empty = JSON.parse((await gen("")).stdout);
+  assert.equal(empty.route.by, "fallback"); // an empty prompt is "unknown" to the router
 });
 
 Deno.test("moe assemble reports bad input with one line and the right exit code", async () => {

@@ -1,0 +1,177 @@
+/**
+ * `moe generate MODEL "prompt"`: continue a prompt with a trained model, streaming the text to
+ * stdout as it is generated (KV-cache decoding on cpu, wasm or webgpu).
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { UsageError } from "../core/cli/mod.ts";
+import {
+  generate,
+  type GenerateResult,
+  openModel,
+  type SamplingOptions,
+  TokenTextStream,
+} from "../core/generate/mod.ts";
+import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
+import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
+
+interface GenerateFlags extends GlobalOptions {
+  maxTokens: number;
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed?: number;
+  backend?: string;
+  threads?: string;
+  cache: boolean;
+  expert?: string;
+  fallback?: string;
+}
+
+const int = (min: number, max: number) => numberIn(min, max, true);
+
+/** The `generate` command. */
+export function generateCommand(): Command {
+  return standardCommand("generate", "Continue a prompt with a trained model (KV-cache decoding)")
+    .argument(
+      "<MODEL>",
+      "a moe train/distill run or step-N directory, or a MoE bundle (moe assemble)",
+    )
+    .argument(
+      "[PROMPT]",
+      "text to continue; empty or omitted: start a new document (<|endoftext|>)",
+    )
+    .option("-n, --max-tokens <N>", "most tokens to generate", int(1, 1e6), 128)
+    .option("--temperature <X>", "softmax temperature; 0: greedy (argmax)", numberIn(0, 100), 0.8)
+    .option("--top-k <N>", "sample among the k most likely tokens (0: all)", int(0, 1e7), 40)
+    .option(
+      "--top-p <X>",
+      "sample in the smallest set of probability ≥ p (1: all)",
+      numberIn(0, 1),
+      0.95,
+    )
+    .option("--seed <N>", "random seed (default: random; --json reports it)", int(0, 2 ** 32 - 1))
+    .option("--backend <NAME>", BACKEND_HELP)
+    .option("--threads <N>", THREADS_HELP)
+    .option("--no-cache", "recompute the whole window for every token (slow; for checking)")
+    .option("--expert <CLASS>", "bundle: generate with this expert (or common), not the router's")
+    .option(
+      "--fallback <CLASS>",
+      "bundle: the expert for a prompt the router calls unknown (default: common, else best)",
+    )
+    .addHelpText(
+      "after",
+      `
+The prompt keeps its last (context − min(max-tokens, context/2)) tokens (a warning says how many
+were dropped); when the text fills the context, the window slides to its last half and goes on.
+Generation stops after --max-tokens tokens or at <|endoftext|>.
+
+Examples:
+  moe generate runs/teacher "The history of"
+  moe generate runs/teacher "def fibonacci(n):" --temperature 0 --max-tokens 64
+  moe generate runs/teacher/step-001000 "Il était une fois" --seed 7 --top-p 0.9 --json
+  moe generate .demo/teacher "" --backend wasm --threads 1
+  moe generate .demo/moe "Le chat dort" --json          # a bundle: routed to its fr expert
+  moe generate .demo/moe "x = 1" --expert py`,
+    )
+    .action(action(async (model: string, prompt: string | undefined, flags: GenerateFlags) => {
+      if (flags.topP === 0) throw new UsageError("Invalid --top-p 0: expected a number in (0, 1]");
+      const runtime = runtimeConfig(flags);
+      const sampling: SamplingOptions = {
+        temperature: flags.temperature,
+        topK: flags.topK,
+        topP: flags.topP,
+        seed: flags.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!,
+      };
+      const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
+      const opened = await openModel(model, backend, {
+        mode: flags.cache ? "cache" : "recompute",
+        prompt: prompt ?? "",
+        ...(flags.expert !== undefined ? { expert: flags.expert } : {}),
+        ...(flags.fallback !== undefined ? { fallback: flags.fallback } : {}),
+      });
+      if (opened.route && !flags.json && Deno.stderr.isTerminal()) {
+        console.error(`[routed to ${opened.route.expert} (${opened.route.by})]`);
+      }
+      const { decoder, tokenizer, eotId } = opened;
+      try {
+        const text = prompt ?? "";
+        const ids = Array.from(tokenizer.encode(text));
+        const stream = new TokenTextStream(tokenizer);
+        const out = new TextEncoder();
+        let generated = "";
+        const onToken = async (id: number) => {
+          const piece = stream.push(id);
+          generated += piece;
+          if (!flags.json && piece) await Deno.stdout.write(out.encode(piece));
+        };
+        const options = { maxTokens: flags.maxTokens, eotId, sampling };
+        // Empty prompt: the loop starts from <|endoftext|>, the start of a new document.
+        const result = await generate(decoder, ids, options, onToken);
+        const rest = stream.flush();
+        generated += rest;
+        if (result.truncated > 0) {
+          console.error(
+            `moe: warning: the prompt has ${ids.length} tokens; kept the last ${result.promptTokens} ` +
+              `(context ${decoder.contextLength}, --max-tokens ${flags.maxTokens})`,
+          );
+        }
+        if (flags.json) {
+          return printJson({
+            ...jsonSummary(text, generated, result, sampling, backend.description, opened.dir),
+            ...(opened.route ? { route: opened.route } : {}),
+          });
+        }
+        await Deno.stdout.write(out.encode(rest + "\n"));
+        if (Deno.stderr.isTerminal()) {
+          console.error(
+            `[${result.tokens.length} tokens, ${
+              result.stop === "eot" ? "<|endoftext|>" : "max tokens"
+            }; ` +
+              `first token ${result.firstTokenMs.toFixed(0)} ms, ${
+                result.tokensPerSecond.toFixed(1)
+              } tokens/s ` +
+              `on ${backend.name}; seed ${sampling.seed}]`,
+          );
+        }
+      } finally {
+        await decoder.dispose();
+      }
+    }));
+}
+
+function jsonSummary(
+  prompt: string,
+  text: string,
+  r: GenerateResult,
+  sampling: SamplingOptions,
+  backend: string,
+  checkpoint: string,
+) {
+  return {
+    prompt,
+    tokens: r.tokens,
+    text,
+    truncated: r.truncated,
+    prompt_tokens: r.promptTokens,
+    stop: r.stop,
+    slides: r.slides,
+    sampling: {
+      temperature: sampling.temperature,
+      top_k: sampling.topK,
+      top_p: sampling.topP,
+      seed: sampling.seed,
+    },
+    checkpoint,
+    backend,
+    timings: {
+      first_token_ms: round(r.firstTokenMs),
+      tokens_per_s: round(r.tokensPerSecond),
+    },
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}

@@ -1,0 +1,172 @@
+/**
+ * Opening a trained model for generation: a `moe train` run directory (its `latest` checkpoint)
+ * or a checkpoint directory, read as `config.json` (model shape, end-of-text id),
+ * `state.safetensors` (the parameters) and `tokenizer.json`. The one place that knows model
+ * layouts, so other kinds (MoE bundles) branch here.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Backend } from "../runtime/mod.ts";
+import { loadSafetensors } from "../runtime/mod.ts";
+import { loadTokenizer, type Tokenizer } from "../tokenizer/mod.ts";
+import { UsageError } from "../cli/mod.ts";
+import { BUNDLE_FORMAT, loadBundle } from "../moe/mod.ts";
+import { UNKNOWN } from "../routing/mod.ts";
+import { findCheckpoint } from "../training/mod.ts";
+import { gptParamSpecs } from "../../models/gpt.ts";
+import type { Decoder } from "./decoder.ts";
+import { type GPTDecoderOptions, openGPTDecoder } from "./gpt_decoder.ts";
+
+/** How a bundle routed the prompt. */
+export interface PromptRoute {
+  /** The expert that generates: a class, or `common`. */
+  expert: string;
+  /** The router's label for the prompt (`unknown` below the bundle's confidence threshold). */
+  label: string;
+  /** Why this expert: the router chose it, `--expert` forced it, or the fallback took over. */
+  by: "router" | "forced" | "fallback";
+  probabilities: Record<string, number>;
+}
+
+/** A model ready to generate with. */
+export interface OpenedModel {
+  decoder: Decoder;
+  tokenizer: Tokenizer;
+  /** The end-of-text id (stop token, and the start of an empty prompt). */
+  eotId: number;
+  /** The checkpoint or bundle directory read. */
+  dir: string;
+  /** For a MoE bundle: the expert chosen for the prompt; null for a single model. */
+  route: PromptRoute | null;
+}
+
+/** How to open a model: decoding options, and for a bundle the prompt to route. */
+export interface OpenModelOptions extends GPTDecoderOptions {
+  /** The prompt (a bundle routes it to an expert). */
+  prompt?: string;
+  /** Force this expert of a bundle (a class, or `common`). */
+  expert?: string;
+  /** The expert for a prompt the router calls `unknown` (default: the bundle's fallback). */
+  fallback?: string;
+}
+
+/**
+ * Opens a run or checkpoint directory on `backend`.
+ *
+ * @param path A `moe train --out` directory or one of its `step-N` directories.
+ * @param backend Where to run.
+ * @param options Cache or recompute, parameter placement.
+ * @returns The decoder, tokenizer and end-of-text id.
+ * @throws {Error} One line naming the path and what is wrong: not found, no checkpoint, a
+ *   missing or malformed file, a parameter missing or of the wrong shape, a tokenizer that does
+ *   not fit the model.
+ */
+export async function openModel(
+  path: string,
+  backend: Backend,
+  options: OpenModelOptions = {},
+): Promise<OpenedModel> {
+  const fail = (detail: string) => new Error(`Cannot open model "${path}": ${detail}`);
+  const info = await Deno.stat(path).catch(() => null);
+  if (!info) throw fail("no such file or directory");
+  if (!info.isDirectory) throw fail("not a directory (expected a run or checkpoint directory)");
+  if (await isBundle(path)) return await openBundleExpert(path, backend, options);
+  let found: Awaited<ReturnType<typeof findCheckpoint>>;
+  try {
+    found = await findCheckpoint(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw fail("no checkpoint there (neither latest nor config.json; is it a moe train run?)");
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    // findCheckpoint's own errors name the file; a bare JSON.parse error does not.
+    throw message.startsWith("Cannot") ? error : fail(`cannot read config.json (${message})`);
+  }
+  const { dir, config } = found;
+  const cfg = config.model;
+  const tokenizer = await loadTokenizer(join(dir, "tokenizer.json")).catch((error) => {
+    throw fail(error instanceof Error ? error.message : String(error));
+  });
+  if (tokenizer.vocabSize > cfg.vocabSize) {
+    throw fail(
+      `tokenizer.json has ${tokenizer.vocabSize} tokens, more than the model's ${cfg.vocabSize}`,
+    );
+  }
+  const statePath = join(dir, "state.safetensors");
+  const { tensors } = await loadSafetensors(statePath).catch((error) => {
+    const reason = error instanceof Deno.errors.NotFound
+      ? `no state.safetensors in "${dir}"`
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw fail(reason);
+  });
+  const values = new Map<string, Float32Array>();
+  for (const spec of gptParamSpecs(cfg)) {
+    const t = tensors[spec.name];
+    if (!t || t.dtype !== "float32" || t.dims.join() !== spec.shape.join()) {
+      const got = t ? `${t.dtype}[${t.dims.join(", ")}]` : "nothing";
+      throw fail(
+        `"${statePath}" holds ${got} for parameter "${spec.name}", expected float32[${
+          spec.shape.join(", ")
+        }]`,
+      );
+    }
+    values.set(spec.name, t.data);
+  }
+  const decoder = await openGPTDecoder(backend, cfg, values, options);
+  return { decoder, tokenizer, eotId: config.tokenizer.eotId, dir, route: null };
+}
+
+async function isBundle(path: string): Promise<boolean> {
+  const text = await Deno.readTextFile(join(path, "manifest.json")).catch(() => null);
+  if (text === null) return false;
+  try {
+    return (JSON.parse(text) as { format?: string }).format === BUNDLE_FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Routes the prompt through a bundle's router (once, for the whole sequence) and opens the
+ * chosen expert: `--expert` if given, else the router's class, else (an `unknown` prompt: empty
+ * or below the bundle's confidence threshold) the fallback — the common expert when the bundle
+ * has one, else the router's best class. The chosen expert generates alone; the MoE-CE average
+ * with the common expert is what `moe eval` measures, not what generation runs.
+ */
+async function openBundleExpert(
+  path: string,
+  backend: Backend,
+  options: OpenModelOptions,
+): Promise<OpenedModel> {
+  const bundle = await loadBundle(path);
+  const r = bundle.router.route(options.prompt ?? "", bundle.manifest.router.minConfidence);
+  const names = [...bundle.experts.keys(), ...(bundle.common ? ["common"] : [])];
+  const pick = (name: string, flag: string) => {
+    if (!names.includes(name)) {
+      throw new UsageError(
+        `Invalid ${flag} "${name}": the bundle "${path}" has ${names.join(", ")}`,
+      );
+    }
+    return name;
+  };
+  let expert: string, by: PromptRoute["by"];
+  if (options.expert !== undefined) [expert, by] = [pick(options.expert, "--expert"), "forced"];
+  else if (r.label !== UNKNOWN) [expert, by] = [r.label, "router"];
+  else {
+    const fallback = options.fallback ??
+      (bundle.manifest.fallback === "common" && bundle.common ? "common" : r.best);
+    [expert, by] = [pick(fallback, "--fallback"), "fallback"];
+  }
+  const model = expert === "common" ? bundle.common! : bundle.experts.get(expert)!;
+  const decoder = await openGPTDecoder(backend, model.config, model.values, options);
+  return {
+    decoder,
+    tokenizer: bundle.tokenizer,
+    eotId: bundle.manifest.tokenizer.eotId,
+    dir: path,
+    route: { expert, label: r.label, by, probabilities: r.probabilities },
+  };
+}
