@@ -16,12 +16,17 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { type BenchResult, ratio } from "./_result.ts";
+import {
+  parseTrainingBenchOptions,
+  runInChild,
+  serveChild,
+  type TrainingBenchOptions,
+} from "./_per_backend.ts";
 import { runPython, torchGpt, torchPrelude } from "./_engine_torch.ts";
 import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
-import { type BackendName, openBackend, saveSafetensors } from "../core/runtime/mod.ts";
+import { type BackendName, float32, openBackend, saveSafetensors } from "../core/runtime/mod.ts";
 import { syntheticShards } from "./_synthetic.ts";
 import {
   buildTeacherCache,
@@ -30,36 +35,17 @@ import {
   loadTeacher,
 } from "../core/distill/mod.ts";
 import type { TrainOptions } from "../core/training/mod.ts";
-import { GPT_CONFIGS, type GPTConfig, initGPT } from "../models/gpt.ts";
+import { GPT_CONFIGS, type GPTConfig, gptParamSpecs, initGPT } from "../models/gpt.ts";
 
 const STUDENT: GPTConfig = GPT_CONFIGS.bench;
 const TEACHER: GPTConfig = { ...STUDENT, layers: 6, heads: 8, dModel: 512 };
 const TOP_K = 32;
 const TAU = 2;
 
-interface Options {
-  backends: BackendName[];
-  threads: number;
-  steps: number;
-  batch: number;
-}
+type Options = TrainingBenchOptions;
 
 function parseOptions(args: string[]): Options {
-  const { values } = parseArgs({
-    args,
-    options: {
-      backends: { type: "string", default: "cpu" },
-      threads: { type: "string", default: "2" },
-      steps: { type: "string", default: "10" },
-      batch: { type: "string", default: "16" },
-    },
-  });
-  return {
-    backends: values.backends.split(",") as BackendName[],
-    threads: Number(values.threads),
-    steps: Number(values.steps),
-    batch: Number(values.batch),
-  };
+  return parseTrainingBenchOptions(args, { backends: "cpu", steps: 10 });
 }
 
 /** Synthetic shards and a randomly initialised teacher checkpoint in `dir`. */
@@ -78,26 +64,11 @@ async function prepare(dir: string, windows: number): Promise<void> {
     join(teacher, "config.json"),
     JSON.stringify({ ...config, trainer: { step: 0 } }),
   );
+  const values = initGPT(TEACHER, 7);
   const tensors = Object.fromEntries(
-    [...initGPT(TEACHER, 7)].map(([name, data]) => [
-      name,
-      { dtype: "float32" as const, dims: shapeOf(name), data },
-    ]),
+    gptParamSpecs(TEACHER).map((p) => [p.name, float32(values.get(p.name)!, p.shape)]),
   );
   await saveSafetensors(join(teacher, "state.safetensors"), tensors);
-}
-
-function shapeOf(name: string): number[] {
-  const C = TEACHER.dModel;
-  if (name === "wte") return [TEACHER.vocabSize, C];
-  if (name === "wpe") return [TEACHER.contextLength, C];
-  if (name.endsWith("qkv.w")) return [C, 3 * C];
-  if (name.endsWith("qkv.b")) return [3 * C];
-  if (name.endsWith("fc.w")) return [C, 4 * C];
-  if (name.endsWith("fc.b")) return [4 * C];
-  if (name.endsWith("mlp.proj.w")) return [4 * C, C];
-  if (name.endsWith("attn.proj.w")) return [C, C];
-  return [C];
 }
 
 /** One backend in this process: online and cache tokens/s, the cache build, its size. */
@@ -183,13 +154,7 @@ export async function run(args: string[]): Promise<BenchResult[]> {
   const torch = await runPython(torchScript(o.batch, o.threads));
   const results: BenchResult[] = [];
   for (const backend of o.backends) {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL(import.meta.url).pathname, "--child", backend, ...args],
-      stderr: "inherit",
-    }).output();
-    const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
-    if (!out.success) throw new Error(`Benchmark of "${backend}" failed: ${line}`);
-    const r = JSON.parse(line) as Awaited<ReturnType<typeof child>>;
+    const r = await runInChild<Awaited<ReturnType<typeof child>>>(import.meta.url, backend, args);
     const shape = `batch ${o.batch}×${STUDENT.contextLength}, ${o.threads} threads`;
     results.push(
       {
@@ -225,7 +190,4 @@ export async function run(args: string[]): Promise<BenchResult[]> {
   return results;
 }
 
-if (import.meta.main && Deno.args[0] === "--child") {
-  const backend = Deno.args[1] as BackendName;
-  console.log(JSON.stringify(await child(backend, parseOptions(Deno.args.slice(2)))));
-}
+if (import.meta.main) await serveChild((backend, args) => child(backend, parseOptions(args)));

@@ -21,6 +21,7 @@
  */
 import { parseArgs } from "node:util";
 import { type BenchResult, ratio } from "./_result.ts";
+import { runInChild, serveChild } from "./_per_backend.ts";
 import { torchKvDecoding } from "./_generate_torch.ts";
 import { type DecodeMode, generate, GREEDY, openGPTDecoder } from "../core/generate/mod.ts";
 import { type BackendName, openBackend } from "../core/runtime/mod.ts";
@@ -113,13 +114,11 @@ export async function run(args: string[]): Promise<BenchResult[]> {
   for (const backend of o.backends) {
     const threads = backend === "wasm" ? o.wasmThreads : o.threads;
     const torch = await torchAt(threads);
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL(import.meta.url).pathname, "--child", backend, ...args],
-      stderr: "inherit",
-    }).output();
-    const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
-    if (!out.success) throw new Error(`Benchmark of "${backend}" failed: ${line}`);
-    const { cache, recompute } = JSON.parse(line) as Record<DecodeMode, Measured>;
+    const { cache, recompute } = await runInChild<Record<DecodeMode, Measured>>(
+      import.meta.url,
+      backend,
+      args,
+    );
     const at = `generate.${backend}`, on = `, ${threads} thread${threads === 1 ? "" : "s"}`;
     const row = (metric: string, unit: string, ours: number, reference: number | null) => ({
       metric,
@@ -147,7 +146,4 @@ export async function run(args: string[]): Promise<BenchResult[]> {
   return results;
 }
 
-if (import.meta.main && Deno.args[0] === "--child") {
-  const backend = Deno.args[1] as BackendName;
-  console.log(JSON.stringify(await child(backend, parseOptions(Deno.args.slice(2)))));
-}
+if (import.meta.main) await serveChild((backend, args) => child(backend, parseOptions(args)));

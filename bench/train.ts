@@ -10,9 +10,14 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { type BenchResult, ratio } from "./_result.ts";
+import {
+  parseTrainingBenchOptions,
+  runInChild,
+  serveChild,
+  type TrainingBenchOptions,
+} from "./_per_backend.ts";
 import { torchGptTokensPerSecond } from "./_engine_torch.ts";
 import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
 import { type BackendName, openBackend } from "../core/runtime/mod.ts";
@@ -22,29 +27,10 @@ import { GPT_CONFIGS } from "../models/gpt.ts";
 
 const CFG = GPT_CONFIGS.bench;
 
-interface Options {
-  backends: BackendName[];
-  threads: number;
-  steps: number;
-  batch: number;
-}
+type Options = TrainingBenchOptions;
 
 function parseOptions(args: string[]): Options {
-  const { values } = parseArgs({
-    args,
-    options: {
-      backends: { type: "string", default: "cpu,wasm" },
-      threads: { type: "string", default: "2" },
-      steps: { type: "string", default: "20" },
-      batch: { type: "string", default: "16" },
-    },
-  });
-  return {
-    backends: values.backends.split(",") as BackendName[],
-    threads: Number(values.threads),
-    steps: Number(values.steps),
-    batch: Number(values.batch),
-  };
+  return parseTrainingBenchOptions(args, { backends: "cpu,wasm", steps: 20 });
 }
 
 /** One backend in this process: trainer tokens/s after a warm-up step, and peak RSS in MB. */
@@ -84,13 +70,11 @@ export async function run(args: string[]): Promise<BenchResult[]> {
   const results: BenchResult[] = [];
   const torch = await torchGptTokensPerSecond(CFG, o.batch, CFG.contextLength, o.threads, 5);
   for (const backend of o.backends) {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", new URL(import.meta.url).pathname, "--child", backend, ...args],
-      stderr: "inherit",
-    }).output();
-    const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
-    if (!out.success) throw new Error(`Benchmark of "${backend}" failed: ${line}`);
-    const { tps, rssMB } = JSON.parse(line) as { tps: number; rssMB: number };
+    const { tps, rssMB } = await runInChild<{ tps: number; rssMB: number }>(
+      import.meta.url,
+      backend,
+      args,
+    );
     const b = `batch ${o.batch}×${CFG.contextLength}, ${o.threads} threads`;
     results.push({
       metric: `${backend} train bench config (${b})`,
@@ -110,7 +94,4 @@ export async function run(args: string[]): Promise<BenchResult[]> {
   return results;
 }
 
-if (import.meta.main && Deno.args[0] === "--child") {
-  const backend = Deno.args[1] as BackendName;
-  console.log(JSON.stringify(await child(backend, parseOptions(Deno.args.slice(2)))));
-}
+if (import.meta.main) await serveChild((backend, args) => child(backend, parseOptions(args)));

@@ -8,13 +8,15 @@
 import { type Command, Option } from "commander";
 import { createProgress, type Progress, UsageError } from "../core/cli/mod.ts";
 import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
-import { BACKEND_HELP, THREADS_HELP } from "../core/runtime/mod.ts";
-import type { TokensManifest } from "../core/tokenizer/mod.ts";
+import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
+import { openTokens, type TokensManifest } from "../core/tokenizer/mod.ts";
 import {
   DECAYS,
+  findTokenizer,
   type LrSchedule,
   resolveModel,
   type Schedule,
+  type TrainContext,
   type TrainOptions,
   type TrainSummary,
 } from "../core/training/mod.ts";
@@ -219,6 +221,31 @@ export async function withStopOnSigint<T>(
   } finally {
     Deno.removeSignalListener("SIGINT", onSigint);
   }
+}
+
+/**
+ * Runs a command's training job: finds the shards' tokenizer, opens the backend, and gives `fn`
+ * the loop's context — the run directory, `--resume`, the SIGINT stop flag and the progress bar.
+ *
+ * @param flags The parsed shared flags (`--out` checked).
+ * @param data The token shard directory of the run (the checkpoint's on resume).
+ * @param fn Starts the job with the context.
+ * @returns What `fn` returned and the backend's description.
+ */
+export async function runTraining<T>(
+  flags: RunFlags & { out: string },
+  data: string,
+  fn: (ctx: TrainContext) => Promise<T>,
+): Promise<{ result: T; backend: string }> {
+  const runtime = runtimeConfig(flags);
+  const tokenizerPath = await findTokenizer(data, await openTokens(data), flags.tokenizer);
+  const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
+  const result = await withStopOnSigint(
+    flags,
+    (stop, progress) =>
+      fn({ backend, out: flags.out, tokenizerPath, resume: flags.resume ?? false, progress, stop }),
+  );
+  return { result, backend: backend.description };
 }
 
 /** Prints a run's summary: one line, then per-class validation, then the checkpoint. */

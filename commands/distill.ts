@@ -14,9 +14,8 @@ import {
   type DistillSummary,
   loadTeacher,
 } from "../core/distill/mod.ts";
-import { openBackend, runtimeConfig } from "../core/runtime/mod.ts";
 import { openTokens } from "../core/tokenizer/mod.ts";
-import { findCheckpoint, findTokenizer, type TrainOptions } from "../core/training/mod.ts";
+import { findCheckpoint, type TrainOptions } from "../core/training/mod.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
 import {
   addDistillOptions,
@@ -29,9 +28,9 @@ import {
   requireData,
   requireOut,
   type RunFlags,
-  withStopOnSigint,
+  runTraining,
 } from "./_training.ts";
-import { BACKEND_HELP, THREADS_HELP } from "../core/runtime/mod.ts";
+import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
 
 interface Flags extends RunFlags, DistillFlags {
   cache?: string;
@@ -63,24 +62,13 @@ Examples:
     )
     .action(action(async (given: Flags) => {
       const flags = requireOut(given);
-      const runtime = runtimeConfig(flags);
       const { options, source } = flags.resume ? await resumed(flags) : await fresh(flags);
-      const tokenizerPath = await findTokenizer(
+      const { result, backend } = await runTraining(
+        flags,
         options.data,
-        await openTokens(options.data),
-        flags.tokenizer,
+        (ctx) => distill(options, source, ctx),
       );
-      const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
-      const summary = await withStopOnSigint(flags, (stop, progress) =>
-        distill(options, source, {
-          backend,
-          out: flags.out,
-          tokenizerPath,
-          resume: flags.resume ?? false,
-          progress,
-          stop,
-        }));
-      report(summary, backend.description, flags.json ?? false);
+      report(result, backend, flags.json ?? false);
     }))
     .addCommand(cacheCommand());
 }

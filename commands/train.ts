@@ -6,11 +6,9 @@
  */
 import { type Command, Option } from "commander";
 import { UsageError } from "../core/cli/mod.ts";
-import { openBackend, runtimeConfig } from "../core/runtime/mod.ts";
 import { openTokens } from "../core/tokenizer/mod.ts";
 import {
   findCheckpoint,
-  findTokenizer,
   type Schedule,
   SCHEDULES,
   train,
@@ -25,7 +23,7 @@ import {
   requireData,
   requireOut,
   type RunFlags,
-  withStopOnSigint,
+  runTraining,
 } from "./_training.ts";
 
 interface TrainFlags extends RunFlags {
@@ -64,24 +62,13 @@ Examples:
     )
     .action(action(async (given: TrainFlags) => {
       const flags = requireOut(given);
-      const runtime = runtimeConfig(flags);
       const options = flags.resume ? await resumedOptions(flags) : await freshOptions(flags);
-      const tokenizerPath = await findTokenizer(
+      const { result, backend } = await runTraining(
+        flags,
         options.data,
-        await openTokens(options.data),
-        flags.tokenizer,
+        (ctx) => train(options, ctx),
       );
-      const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
-      const summary = await withStopOnSigint(flags, (stop, progress) =>
-        train(options, {
-          backend,
-          out: flags.out,
-          tokenizerPath,
-          resume: flags.resume ?? false,
-          progress,
-          stop,
-        }));
-      printRunSummary(summary, backend.description, flags.json ?? false);
+      printRunSummary(result, backend, flags.json ?? false);
     }));
 }
 

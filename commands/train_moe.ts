@@ -12,14 +12,8 @@ import {
   type MoEDistill,
   trainMoE,
 } from "../core/moe/mod.ts";
-import { openBackend, runtimeConfig } from "../core/runtime/mod.ts";
 import { openTokens } from "../core/tokenizer/mod.ts";
-import {
-  findCheckpoint,
-  findTokenizer,
-  type TrainOptions,
-  type TrainSummary,
-} from "../core/training/mod.ts";
+import { findCheckpoint, type TrainOptions, type TrainSummary } from "../core/training/mod.ts";
 import { MOE_VARIANTS, type MoEConfig, type MoEVariant } from "../models/moe.ts";
 import { action, printJson, standardCommand } from "./_run.ts";
 import {
@@ -31,7 +25,7 @@ import {
   requireData,
   requireOut,
   type RunFlags,
-  withStopOnSigint,
+  runTraining,
 } from "./_training.ts";
 
 interface TrainMoEFlags extends RunFlags, DistillFlags {
@@ -71,26 +65,15 @@ Examples:
     )
     .action(action(async (given: TrainMoEFlags) => {
       const flags = requireOut(given);
-      const runtime = runtimeConfig(flags);
       const { moe, options, distill } = flags.resume
         ? await resumed(flags.out)
         : await fresh(flags);
-      const tokenizerPath = await findTokenizer(
+      const { result, backend } = await runTraining(
+        flags,
         options.data,
-        await openTokens(options.data),
-        flags.tokenizer,
+        (ctx) => trainMoE(moe, options, ctx, distill),
       );
-      const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
-      const summary = await withStopOnSigint(flags, (stop, progress) =>
-        trainMoE(moe, options, {
-          backend,
-          out: flags.out,
-          tokenizerPath,
-          resume: flags.resume ?? false,
-          progress,
-          stop,
-        }, distill));
-      report(moe, summary, backend.description, flags.json ?? false);
+      report(moe, result, backend, flags.json ?? false);
     }));
 }
 

@@ -9,12 +9,12 @@ import { encode, Graph, reshape } from "../graph/mod.ts";
 import { crossEntropy } from "../losses/mod.ts";
 import type { Backend } from "../runtime/mod.ts";
 import {
-  evalBatches,
   openTokenData,
   train,
   type TrainContext,
   type TrainOptions,
   type TrainSummary,
+  validate,
   type ValReport,
 } from "../training/mod.ts";
 import { gptForward } from "../../models/gpt.ts";
@@ -159,23 +159,15 @@ export async function teacherValidation(
   );
   const data = await openTokenData(o.data, teacher.config.model.vocabSize, T);
   try {
-    const report: ValReport = {};
-    for (const c of classes) {
-      let sum = 0, count = 0;
-      for (const b of await evalBatches(data.val.get(c)!, B, T, o.evalRows)) {
-        const out = await session.run({
-          tokens: session.wrap({ dtype: "int64", dims: [B, T], data: b.tokens }),
-          targets: session.wrap({ dtype: "int64", dims: [B, T], data: b.targets }),
-        });
-        const loss = Number((await session.download(out.loss!)).data[0]);
-        session.release(out.loss!);
-        sum += loss * b.count;
-        count += b.count;
-      }
-      const loss = sum / Math.max(1, count);
-      report[c] = { loss, ppl: Math.exp(loss) };
-    }
-    return report;
+    return await validate(data, { ...o, order: [...classes] }, async (_, b) => {
+      const out = await session.run({
+        tokens: session.wrap({ dtype: "int64", dims: [B, T], data: b.tokens }),
+        targets: session.wrap({ dtype: "int64", dims: [B, T], data: b.targets }),
+      });
+      const loss = Number((await session.download(out.loss!)).data[0]);
+      session.release(out.loss!);
+      return loss;
+    });
   } finally {
     data.close();
     await session.dispose();

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { encode, Graph, reshape } from "../graph/mod.ts";
+import { encode, Graph, reshape, type Tensor } from "../graph/mod.ts";
 import { crossEntropy, distillObjective, type TeacherSignal } from "../losses/mod.ts";
 import { buildTrainingStep } from "../optim/mod.ts";
 import {
@@ -50,8 +50,29 @@ export type TeacherSource = { kind: "online"; teacher: Teacher } | {
   cache: TeacherCache;
 };
 
-const TEACHER = "teacher.";
-const isStudentState = (name: string) => !name.startsWith(TEACHER);
+/** Graph-input prefix of a frozen teacher held in the same graph and store as its student. */
+export const TEACHER_PREFIX = "teacher.";
+
+/** Whether a state name is the student's (the frozen teacher is not saved in checkpoints). */
+export function isStudentState(name: string): boolean {
+  return !name.startsWith(TEACHER_PREFIX);
+}
+
+/**
+ * The teacher's logits `[B·T, V]` inside a student's graph: its parameters become frozen graph
+ * inputs `teacher.*` (no gradient, no update, one copy on the backend however many graphs share
+ * the store), so its logits never leave the backend.
+ */
+export function teacherLogits(g: Graph, teacher: Teacher, tokens: Tensor): Tensor {
+  const [batch, seqLen] = tokens.shape as [number, number];
+  return gptForward(g, teacher.config.model, tokens, {
+    batch,
+    seqLen,
+    values: teacher.values,
+    prefix: TEACHER_PREFIX,
+    frozen: () => true,
+  });
+}
 
 /** A student distilled from a teacher, loaded on a backend. */
 export class DistillRunner implements ModelRunner {
@@ -89,16 +110,7 @@ export class DistillRunner implements ModelRunner {
       const alpha = g.input("alpha", "float32", []);
       const student = gptForward(g, o.model, tokens, { batch: B, seqLen: T, seed }); // [B·T, V]
       const teacher: TeacherSignal = source.kind === "online"
-        ? {
-          kind: "logits",
-          logits: gptForward(g, source.teacher.config.model, tokens, {
-            batch: B,
-            seqLen: T,
-            values: source.teacher.values,
-            prefix: TEACHER,
-            frozen: () => true,
-          }),
-        }
+        ? { kind: "logits", logits: teacherLogits(g, source.teacher, tokens) }
         : {
           kind: "topk",
           ids: g.input("top_ids", "int64", [B * T, source.cache.manifest.topK]),

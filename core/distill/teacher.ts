@@ -8,8 +8,7 @@
 import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { loadSafetensors } from "../runtime/mod.ts";
-import { type CheckpointConfig, findCheckpoint } from "../training/mod.ts";
-import { gptParamSpecs } from "../../models/gpt.ts";
+import { type CheckpointConfig, findCheckpoint, gptParameters } from "../training/mod.ts";
 
 /** A loaded teacher checkpoint. */
 export interface Teacher {
@@ -18,7 +17,7 @@ export interface Teacher {
   config: CheckpointConfig;
   /** Parameters by config name (`wte`, `h0.ln1.scale`, …). */
   values: Map<string, Float32Array>;
-  /** sha256 of the parameters (names, shapes, bytes) in config order. */
+  /** sha256 of the parameters (names, sizes, bytes) in config order. */
   fingerprint: string;
 }
 
@@ -34,7 +33,8 @@ export interface TokenizerId {
  * @param path The run or checkpoint directory.
  * @returns The teacher's config, parameters and fingerprint.
  * @throws {Deno.errors.NotFound} If there is no checkpoint at `path`.
- * @throws {RangeError} If the state lacks a parameter of the config; the message names the file.
+ * @throws {RangeError} If the state lacks a parameter of the config or holds it in another
+ *   shape; the message names the file.
  *
  * @example
  * ```ts
@@ -47,18 +47,15 @@ export async function loadTeacher(path: string): Promise<Teacher> {
   const { dir, config } = await findCheckpoint(path);
   const file = join(dir, "state.safetensors");
   const { tensors } = await loadSafetensors(file);
-  const values = new Map<string, Float32Array>();
+  let values: Map<string, Float32Array>;
+  try {
+    values = gptParameters(tensors, config.model);
+  } catch (error) {
+    throw new RangeError(`Cannot load teacher "${file}": ${(error as Error).message}`);
+  }
   const hash = createHash("sha256");
-  for (const spec of gptParamSpecs(config.model)) {
-    const t = tensors[spec.name];
-    if (!t || t.dtype !== "float32" || t.dims.join() !== spec.shape.join()) {
-      throw new RangeError(
-        `Cannot load teacher "${file}": parameter "${spec.name}" is missing or not float32[${spec.shape}]`,
-      );
-    }
-    const data = t.data as Float32Array;
-    values.set(spec.name, data);
-    hash.update(`${spec.name}:${spec.shape.join("x")};`);
+  for (const [name, data] of values) {
+    hash.update(`${name}:${data.length};`);
     hash.update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }
   return { dir, config, values, fingerprint: hash.digest("hex") };

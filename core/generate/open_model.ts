@@ -13,8 +13,7 @@ import { loadTokenizer, type Tokenizer } from "../tokenizer/mod.ts";
 import { UsageError } from "../cli/mod.ts";
 import { BUNDLE_FORMAT, loadBundle } from "../moe/mod.ts";
 import { UNKNOWN } from "../routing/mod.ts";
-import { findCheckpoint } from "../training/mod.ts";
-import { gptParamSpecs } from "../../models/gpt.ts";
+import { findCheckpoint, gptParameters } from "../training/mod.ts";
 import type { Decoder } from "./decoder.ts";
 import { type GPTDecoderOptions, openGPTDecoder } from "./gpt_decoder.ts";
 
@@ -102,18 +101,11 @@ export async function openModel(
       : String(error);
     throw fail(reason);
   });
-  const values = new Map<string, Float32Array>();
-  for (const spec of gptParamSpecs(cfg)) {
-    const t = tensors[spec.name];
-    if (!t || t.dtype !== "float32" || t.dims.join() !== spec.shape.join()) {
-      const got = t ? `${t.dtype}[${t.dims.join(", ")}]` : "nothing";
-      throw fail(
-        `"${statePath}" holds ${got} for parameter "${spec.name}", expected float32[${
-          spec.shape.join(", ")
-        }]`,
-      );
-    }
-    values.set(spec.name, t.data);
+  let values: Map<string, Float32Array>;
+  try {
+    values = gptParameters(tensors, cfg);
+  } catch (error) {
+    throw fail(`"${statePath}": ${(error as Error).message}`);
   }
   const decoder = await openGPTDecoder(backend, cfg, values, options);
   return { decoder, tokenizer, eotId: config.tokenizer.eotId, dir, route: null };

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { withAtomicDir } from "../cli/mod.ts";
 import { Router } from "../routing/mod.ts";
 import { float32, loadSafetensors, saveSafetensors } from "../runtime/mod.ts";
-import { findCheckpoint } from "../training/mod.ts";
+import { findCheckpoint, gptParameters } from "../training/mod.ts";
 import { buildGPTInference, type GPTConfig, gptParamSpecs } from "../../models/gpt.ts";
 import { COMMON, memberValues, type MoEConfig, moeMembers } from "../../models/moe.ts";
 import {
@@ -68,13 +68,11 @@ export async function readGPTCheckpoint(path: string): Promise<ExpertSource> {
   const { dir, config } = await findCheckpoint(path);
   const file = join(dir, "state.safetensors");
   const { tensors } = await loadSafetensors(file);
-  const values = new Map<string, Float32Array>();
-  for (const s of gptParamSpecs(config.model)) {
-    const t = tensors[s.name];
-    if (!t || t.dtype !== "float32") {
-      throw new Error(`Cannot read expert "${file}": it lacks parameter "${s.name}"`);
-    }
-    values.set(s.name, t.data as Float32Array);
+  let values: Map<string, Float32Array>;
+  try {
+    values = gptParameters(tensors, config.model);
+  } catch (error) {
+    throw new Error(`Cannot read expert "${file}": ${(error as Error).message}`);
   }
   return {
     config: config.model,

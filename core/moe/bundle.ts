@@ -27,7 +27,8 @@ import { Router } from "../routing/mod.ts";
 import { loadSafetensors } from "../runtime/mod.ts";
 import { loadTokenizer, type Tokenizer } from "../tokenizer/mod.ts";
 import { COMMON } from "../../models/moe.ts";
-import { type GPTConfig, gptParamSpecs } from "../../models/gpt.ts";
+import type { GPTConfig } from "../../models/gpt.ts";
+import { gptParameters } from "../training/mod.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** The `format` of a bundle manifest. */
@@ -172,14 +173,11 @@ export async function loadBundle(dir: string): Promise<Bundle> {
       );
     }
     const { tensors } = await read(e.parameters, loadSafetensors);
-    const values = new Map<string, Float32Array>();
-    for (const s of gptParamSpecs(config)) {
-      const t = tensors[s.name];
-      const size = s.shape.reduce((a, b) => a * b, 1);
-      if (!t || t.dtype !== "float32" || t.data.length !== size) {
-        fail(e.parameters, `lacks parameter "${s.name}" [${s.shape}] of its config`);
-      }
-      values.set(s.name, t!.data as Float32Array);
+    let values = new Map<string, Float32Array>();
+    try {
+      values = gptParameters(tensors, config);
+    } catch (error) {
+      fail(e.parameters, `does not fit its config: ${(error as Error).message}`);
     }
     if (!await exists(file(e.onnx))) fail(e.onnx, "is missing");
     return { name, config, values, onnxPath: file(e.onnx) };

@@ -21,19 +21,20 @@ import {
   AlphaController,
   type AlphaState,
   type DistillSettings,
+  isStudentState,
   scheduledAlpha,
   type Teacher,
+  teacherLogits,
 } from "../distill/mod.ts";
 import {
   type Backend,
   type HostTensor,
-  loadSafetensors,
-  saveSafetensors,
+  loadTrainingState,
+  saveTrainingState,
   TrainingStep,
 } from "../runtime/mod.ts";
 import type { Batch } from "../training/batches.ts";
 import type { ModelRunner, StepOutcome } from "../training/runner.ts";
-import { gptForward } from "../../models/gpt.ts";
 import {
   buildMoEInference,
   initMoE,
@@ -58,9 +59,6 @@ export interface MoERunnerOptions {
    */
   distill?: { teacher: Teacher; settings: DistillSettings; steps: number };
 }
-
-const TEACHER = "teacher.";
-const isMoEState = (name: string) => !name.startsWith(TEACHER);
 
 /** A JEET or MoE-CE model's graphs on a backend (a {@linkcode ModelRunner}). */
 export class MoERunner implements ModelRunner {
@@ -178,7 +176,7 @@ export class MoERunner implements ModelRunner {
 
   /** The whole store (every stack, `wte`, moments; not a frozen teacher), copied to the host. */
   readState(): Promise<Record<string, HostTensor>> {
-    return this.#first().readState(isMoEState);
+    return this.#first().readState(isStudentState);
   }
 
   /** The MoE parameters (no optimizer moments), by MoE name. */
@@ -187,8 +185,8 @@ export class MoERunner implements ModelRunner {
   }
 
   /** Saves the whole state (the LM head is `wte`: it is saved with it) as safetensors. */
-  async save(path: string, metadata: Record<string, string>): Promise<void> {
-    await saveSafetensors(path, await this.readState(), metadata);
+  save(path: string, metadata: Record<string, string>): Promise<void> {
+    return saveTrainingState(path, this.#first(), metadata, isStudentState);
   }
 
   /**
@@ -196,23 +194,8 @@ export class MoERunner implements ModelRunner {
    *
    * @throws {RangeError} If the file lacks a tensor of the store or has unknown ones.
    */
-  async load(path: string): Promise<Record<string, string>> {
-    const { tensors, metadata } = await loadSafetensors(path);
-    const first = this.#first();
-    const expected = first.store.names().filter(isMoEState);
-    const missing = expected.filter((n) => !(n in tensors));
-    const extra = Object.keys(tensors).filter((n) => !expected.includes(n));
-    if (missing.length > 0 || extra.length > 0) {
-      throw new RangeError(
-        `Cannot restore the MoE from "${path}": ${
-          missing.length ? `missing ${missing.slice(0, 5).join(", ")}` : ""
-        }${missing.length && extra.length ? "; " : ""}${
-          extra.length ? `unknown ${extra.slice(0, 5).join(", ")}` : ""
-        }`,
-      );
-    }
-    first.writeState(tensors);
-    return metadata;
+  load(path: string): Promise<Record<string, string>> {
+    return loadTrainingState(path, this.#first(), isStudentState);
   }
 
   /**
@@ -289,14 +272,10 @@ function distilledLoss(
   const targets = reshape(g.input("targets", "int64", [B, T]), [B * T]); // [B, T] → [B·T]
   const alpha = g.input("alpha", "float32", []);
   const logits = moeClassLogits(g, cfg, cls, tokens, values); // [B·T, V]
-  const teacherLogits = gptForward(g, teacher.config.model, tokens, {
-    batch: B,
-    seqLen: T,
-    values: teacher.values,
-    prefix: TEACHER,
-    frozen: () => true,
-  });
-  const parts = distillObjective(logits, targets, { kind: "logits", logits: teacherLogits }, {
+  const parts = distillObjective(logits, targets, {
+    kind: "logits",
+    logits: teacherLogits(g, teacher, tokens),
+  }, {
     kd: settings.kd,
     temperature: settings.temperature,
     alpha,

@@ -9,7 +9,7 @@ import type { TrainingStep } from "./training_step.ts";
 
 /**
  * Writes the runner's whole state to `path` (safetensors, atomic), tensors named by graph input.
- * `step` (steps run so far) is added to the metadata.
+ * `step` (steps this session ran) is added to the metadata unless `metadata` has one.
  *
  * @param path The file to write.
  * @param runner The training step whose state to save.
@@ -41,9 +41,10 @@ export async function saveTrainingState(
   metadata: Readonly<Record<string, string>> = {},
   keep: (name: string) => boolean = () => true,
 ): Promise<void> {
+  // The caller's step (a training loop's, across resumes) wins over this session's own count.
   await saveSafetensors(path, await runner.readState(keep), {
-    ...metadata,
     step: String(runner.steps),
+    ...metadata,
   });
 }
 

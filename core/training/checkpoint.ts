@@ -16,7 +16,8 @@
  */
 import { basename, join } from "node:path";
 import { writeFileAtomic } from "../cli/mod.ts";
-import type { GPTConfig } from "../../models/gpt.ts";
+import type { HostTensor } from "../runtime/mod.ts";
+import { type GPTConfig, gptParamSpecs } from "../../models/gpt.ts";
 
 /** `config.json` of a checkpoint. */
 export interface CheckpointConfig {
@@ -126,4 +127,42 @@ export async function findCheckpoint(
     );
   }
   return { dir, config };
+}
+
+/**
+ * The parameters of a GPT of shape `cfg` among a state's tensors (optimizer moments and anything
+ * else are ignored), in config order, each checked for dtype and shape.
+ *
+ * @param tensors A checkpoint's or bundle's safetensors content.
+ * @param cfg The model they belong to.
+ * @returns Parameters by config name.
+ * @throws {RangeError} `parameter "NAME" is …, expected float32[…]`; the caller names the file.
+ *
+ * @example
+ * ```ts
+ * import { gptParameters } from "./checkpoint.ts";
+ * import { GPT_CONFIGS } from "../../models/gpt.ts";
+ * try {
+ *   gptParameters({}, GPT_CONFIGS.tiny);
+ * } catch (error) {
+ *   console.assert(String(error).includes('parameter "wte" is missing, expected float32[256, 64]'));
+ * }
+ * ```
+ */
+export function gptParameters(
+  tensors: Readonly<Record<string, HostTensor>>,
+  cfg: GPTConfig,
+): Map<string, Float32Array> {
+  const values = new Map<string, Float32Array>();
+  for (const spec of gptParamSpecs(cfg)) {
+    const t = tensors[spec.name];
+    if (!t || t.dtype !== "float32" || t.dims.join() !== spec.shape.join()) {
+      const got = t ? `${t.dtype}[${t.dims.join(", ")}]` : "missing";
+      throw new RangeError(
+        `parameter "${spec.name}" is ${got}, expected float32[${spec.shape.join(", ")}]`,
+      );
+    }
+    values.set(spec.name, t.data);
+  }
+  return values;
 }

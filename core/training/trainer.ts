@@ -197,16 +197,7 @@ async function loop(
     );
   };
   const evaluate = async (): Promise<ValReport> => {
-    const report: ValReport = {};
-    for (const c of o.order) {
-      let sum = 0, count = 0;
-      for (const b of await evalBatches(data.val.get(c)!, o.batch, o.seqLen, o.evalRows)) {
-        sum += (await runner.evalLoss(c, b.tokens, b.targets)) * b.count;
-        count += b.count;
-      }
-      const loss = sum / Math.max(1, count);
-      report[c] = { loss, ppl: Math.exp(loss) };
-    }
+    const report = await validate(data, o, (c, b) => runner.evalLoss(c, b.tokens, b.targets));
     const phase = o.schedule === "sequential"
       ? o.order[phaseOf(Math.max(1, pos.step), o.lr.steps, o.order.length)]
       : null;
@@ -290,6 +281,32 @@ async function loop(
       checkpoint: lastCheckpoint,
     };
   }
+}
+
+/**
+ * Mean next-token loss and perplexity of each class of `o.order` on its validation windows (the
+ * first `o.evalRows`, in order; the mean is over counted tokens, padding excluded).
+ *
+ * @param data The opened shards.
+ * @param o Classes, rows per batch, tokens per row, validation rows.
+ * @param loss The model's mean loss on one batch of a class.
+ */
+export async function validate(
+  data: TokenData,
+  o: Pick<TrainOptions, "order" | "batch" | "seqLen" | "evalRows">,
+  loss: (cls: string, batch: { tokens: BigInt64Array; targets: BigInt64Array }) => Promise<number>,
+): Promise<ValReport> {
+  const report: ValReport = {};
+  for (const c of o.order) {
+    let sum = 0, count = 0;
+    for (const b of await evalBatches(data.val.get(c)!, o.batch, o.seqLen, o.evalRows)) {
+      sum += (await loss(c, b)) * b.count;
+      count += b.count;
+    }
+    const mean = sum / Math.max(1, count);
+    report[c] = { loss: mean, ppl: Math.exp(mean) };
+  }
+  return report;
 }
 
 /** Drops metric records after `step` (a killed run may have logged steps past its checkpoint). */
