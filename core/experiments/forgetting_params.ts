@@ -54,9 +54,9 @@ export interface ForgettingPreset {
 
 /**
  * The presets. `tiny`: the test-suite size, seconds on the fixtures. `small`: the `bench` model
- * (4 layers, d 256, ctx 128) for 1 200 steps of 16 × 128 tokens per regime, ≈ 2.5 M tokens each;
- * at the 2 250–2 750 tokens/s `moe train` reaches on the 2-core machine, 15–18 min per regime,
- * ≈ 40 min per seed with evaluations. `paper`: a 6-layer, d 768 student as in the paper, for a GPU
+ * (4 layers, d 256, ctx 128) for 800 steps of 16 × 128 tokens per regime, ≈ 1.6 M tokens each;
+ * at the 2 250–2 750 tokens/s `moe train` reaches on the 2-core machine, 10–12 min per regime,
+ * ≈ 35 min per seed with evaluations. `paper`: a 6-layer, d 768 student as in the paper, for a GPU
  * machine.
  */
 export const FORGETTING_PRESETS: Readonly<Record<Scale, ForgettingPreset>> = {
@@ -75,7 +75,7 @@ export const FORGETTING_PRESETS: Readonly<Record<Scale, ForgettingPreset>> = {
     batch: 16,
     accumulate: 1,
     seqLen: 128,
-    steps: 1200,
+    steps: 800,
     lr: 1e-3,
     evalsPerPhase: 4,
     evalRows: 64,

@@ -16,6 +16,7 @@ export * from "./sub_run_dir.ts";
 export * from "./runner.ts";
 export * from "./experiment_report.ts";
 export * from "./train_job.ts";
+export * from "./teacher_job.ts";
 export * from "./forgetting_params.ts";
 export * from "./forgetting_analysis.ts";
 export * from "./forgetting_report.ts";

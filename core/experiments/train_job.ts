@@ -1,14 +1,15 @@
 /**
  * A sub-run that trains a GPT with `core/training` in this process (no subprocess: the backend is
- * opened once for all sub-runs), resuming from the sub-run's last checkpoint when an earlier
- * attempt failed or was interrupted.
+ * opened once for all sub-runs) — on cross-entropy, or distilled from a teacher — resuming from
+ * the sub-run's last checkpoint when an earlier attempt failed or was interrupted.
  *
  * @module
  */
 import { basename, dirname, join } from "node:path";
 import type { Progress } from "../cli/mod.ts";
+import { distill, type DistillSource } from "../distill/mod.ts";
 import { train, type TrainOptions } from "../training/mod.ts";
-import type { SubRun } from "./experiment.ts";
+import type { JobContext, SubRun } from "./experiment.ts";
 
 /** What {@linkcode trainJob} needs besides the training options. */
 export interface TrainJobSpec {
@@ -17,6 +18,13 @@ export interface TrainJobSpec {
   options: TrainOptions;
   /** The tokenizer file of `options.data` (copied into checkpoints). */
   tokenizerPath: string;
+  /** Sub-runs that must finish first (e.g. the teacher). */
+  after?: string[];
+  /**
+   * Distil from a teacher instead of training on cross-entropy alone. A function because the
+   * teacher may be another sub-run, whose directory is known only when the job runs.
+   */
+  distill?: (ctx: JobContext) => DistillSource;
 }
 
 /**
@@ -37,6 +45,7 @@ export function trainJob(spec: TrainJobSpec): SubRun {
   return {
     name: spec.name,
     title: spec.title,
+    ...(spec.after ? { after: spec.after } : {}),
     async run(dir, ctx) {
       // An attempt that died before its first checkpoint left no `latest`: start it afresh.
       const resume = ctx.retry &&
@@ -44,7 +53,7 @@ export function trainJob(spec: TrainJobSpec): SubRun {
       const key = `${basename(dirname(dir))}/${basename(dir)}`;
       const haltAfter = ctx.env.haltAfter?.[key];
       const options = { ...spec.options, seed: ctx.seed };
-      const summary = await train(options, {
+      const trainCtx = {
         backend: ctx.env.backend,
         out: dir,
         tokenizerPath: spec.tokenizerPath,
@@ -52,7 +61,10 @@ export function trainJob(spec: TrainJobSpec): SubRun {
         ...(ctx.env.progress ? { progress: labelled(ctx.env.progress, key) } : {}),
         ...(ctx.env.stop ? { stop: ctx.env.stop } : {}),
         ...(haltAfter !== undefined ? { haltAfter } : {}),
-      });
+      };
+      const summary = spec.distill
+        ? await distill(options, spec.distill(ctx), trainCtx)
+        : await train(options, trainCtx);
       if (summary.steps < options.lr.steps) {
         throw new Error(`stopped at step ${summary.steps} of ${options.lr.steps}`);
       }
