@@ -1,12 +1,18 @@
 /**
  * `moe eval`: per-class loss and perplexity of a bundle's experts, routed MoE, common expert,
- * oracle routing (and a teacher), on token shards.
+ * oracle routing (and a teacher, and soft routing), on token shards.
  *
  * @module
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { createProgress } from "../core/cli/mod.ts";
-import { evaluateBundle, formatEvalTable, loadBundle } from "../core/moe/mod.ts";
+import {
+  evaluateBundle,
+  formatEvalTable,
+  loadBundle,
+  MIX_MODES,
+  type MixMode,
+} from "../core/moe/mod.ts";
 import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
 
@@ -19,6 +25,7 @@ interface EvalFlags extends GlobalOptions {
   seqLen?: number;
   backend?: string;
   threads?: string;
+  mix: MixMode;
 }
 
 const int = (min: number, max: number) => numberIn(min, max, true);
@@ -35,14 +42,25 @@ export function evalCommand(): Command {
     .option("--seq-len <N>", "tokens per sequence (default: the smallest context)", int(1, 65536))
     .option("--backend <NAME>", BACKEND_HELP)
     .option("--threads <N>", THREADS_HELP)
+    .addOption(
+      new Option(
+        "--mix <MODE>",
+        "route: the rows above; router: also soft routing (experts weighted by the router)",
+      ).choices(MIX_MODES).default("route"),
+    )
     .addHelpText(
       "after",
       `
-Each sequence is routed on its own decoded text (never once per batch).
+Each sequence is routed on its own decoded text (never once per batch). Rows: teacher, each
+expert alone, common expert, routed (hard routing; unknown → fallback), routed+common (MoE-CE's
+average with the common expert), oracle and oracle+common (each sequence to its own class).
+--mix router adds "soft" (or "soft+common" for MoE-CE): every expert weighted by the router's
+probabilities for the sequence, what moe generate --mix router runs.
 
 Examples:
   moe eval moe-ce --data data/tokens
-  moe eval moe-ple --data data/tokens --split test --teacher runs/teacher --rows 256 --json`,
+  moe eval moe-ple --data data/tokens --split test --teacher runs/teacher --rows 256 --json
+  moe eval .demo/moe --data .demo/tokens --mix router --backend cpu`,
     )
     .action(action(async (dir: string, flags: EvalFlags) => {
       const runtime = runtimeConfig(flags);
@@ -56,6 +74,7 @@ Examples:
         ...(flags.seqLen !== undefined ? { seqLen: flags.seqLen } : {}),
         ...(flags.teacher !== undefined ? { teacher: flags.teacher } : {}),
         backend,
+        mix: flags.mix,
         progress: createProgress({ quiet: flags.json ?? false }),
       });
       if (flags.json) return printJson({ bundle: dir, backend: backend.description, ...report });

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { UsageError } from "../core/cli/mod.ts";
 import {
   generate,
@@ -13,6 +13,7 @@ import {
   type SamplingOptions,
   TokenTextStream,
 } from "../core/generate/mod.ts";
+import { MIX_MODES, type MixMode } from "../core/moe/mod.ts";
 import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
 
@@ -27,6 +28,7 @@ interface GenerateFlags extends GlobalOptions {
   cache: boolean;
   expert?: string;
   fallback?: string;
+  mix: MixMode;
 }
 
 const int = (min: number, max: number) => numberIn(min, max, true);
@@ -60,12 +62,24 @@ export function generateCommand(): Command {
       "--fallback <CLASS>",
       "bundle: the expert for a prompt the router calls unknown (default: common, else best)",
     )
+    .addOption(
+      new Option(
+        "--mix <MODE>",
+        "bundle: route (one expert per prompt; MoE-CE adds its common expert) or router " +
+          "(every expert weighted by the router's probabilities)",
+      ).choices(MIX_MODES).default("route"),
+    )
     .addHelpText(
       "after",
       `
 The prompt keeps its last (context − min(max-tokens, context/2)) tokens (a warning says how many
 were dropped); when the text fills the context, the window slides to its last half and goes on.
 Generation stops after --max-tokens tokens or at <|endoftext|>.
+A bundle routes the whole prompt once. A MoE-CE bundle generates with the routed expert and its
+common expert together (final hidden states averaged, ½ each, one KV cache per stack); --expert
+runs one expert alone. --mix router weights every expert by the router's probabilities: hidden
+states mixed when the experts share their embedding (JEET, MoE-CE), next-token probabilities
+mixed when they do not (PLE). --json "route" lists the experts that generate and their weights.
 
 Examples:
   moe generate runs/teacher "The history of"
@@ -73,7 +87,8 @@ Examples:
   moe generate runs/teacher/step-001000 "Il était une fois" --seed 7 --top-p 0.9 --json
   moe generate .demo/teacher "" --backend wasm --threads 1
   moe generate .demo/moe "Le chat dort" --json          # a bundle: routed to its fr expert
-  moe generate .demo/moe "x = 1" --expert py`,
+  moe generate .demo/moe "x = 1" --expert py
+  moe generate .demo/moe "Der Hund und le chat" --mix router --json   # soft routing`,
     )
     .action(action(async (model: string, prompt: string | undefined, flags: GenerateFlags) => {
       if (flags.topP === 0) throw new UsageError("Invalid --top-p 0: expected a number in (0, 1]");
@@ -90,9 +105,12 @@ Examples:
         prompt: prompt ?? "",
         ...(flags.expert !== undefined ? { expert: flags.expert } : {}),
         ...(flags.fallback !== undefined ? { fallback: flags.fallback } : {}),
+        mix: flags.mix,
       });
       if (opened.route && !flags.json && Deno.stderr.isTerminal()) {
-        console.error(`[routed to ${opened.route.expert} (${opened.route.by})]`);
+        const { weights, by, rule } = opened.route;
+        const stacks = Object.entries(weights).map(([name, w]) => `${name} ${w.toFixed(2)}`);
+        console.error(`[${stacks.join(" + ")} (${by}${rule ? `, ${rule}` : ""})]`);
       }
       const { decoder, tokenizer, eotId } = opened;
       try {

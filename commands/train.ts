@@ -14,7 +14,7 @@ import {
   train,
   type TrainOptions,
 } from "../core/training/mod.ts";
-import { action, standardCommand } from "./_run.ts";
+import { action, numberIn, standardCommand } from "./_run.ts";
 import {
   addRunOptions,
   freshRunOptions,
@@ -28,6 +28,7 @@ import {
 
 interface TrainFlags extends RunFlags {
   accumulate: number;
+  dropout?: number;
   schedule: Schedule;
   order?: string;
 }
@@ -40,6 +41,11 @@ export function trainCommand(): Command {
   );
   return addRunOptions(cmd, { config: "gpt2-small", steps: 1000, lr: 6e-4 })
     .option("--accumulate <N>", "micro-batches per optimizer step", int(1, 65536), 1)
+    .option(
+      "--dropout <P>",
+      "drop probability of the embeddings, attention probabilities and residual branches while training (GPT-2: 0.1; default: the config's, else 0)",
+      numberIn(0, 0.95),
+    )
     .addOption(
       new Option(
         "--schedule <KIND>",
@@ -58,6 +64,7 @@ Examples:
   moe train --data data/tokens --config tiny --steps 500 --out runs/tiny
   moe train --data data/tokens --config gpt2-medium --batch 8 --accumulate 8 --out runs/teacher
   moe train --data data/tokens --config tiny --schedule sequential --order en,fr,de,py --out runs/seq
+  moe train --data data/tokens --config bench --dropout 0.1 --out runs/dropout
   moe train --out runs/teacher --resume`,
     )
     .action(action(async (given: TrainFlags) => {
@@ -74,7 +81,15 @@ Examples:
 
 async function resumedOptions(flags: TrainFlags & { out: string }): Promise<TrainOptions> {
   const { config } = await findCheckpoint(flags.out);
-  return (config.trainer as unknown as { options: TrainOptions }).options;
+  const options = (config.trainer as unknown as { options: TrainOptions }).options;
+  if (flags.dropout !== undefined && flags.dropout !== (options.model.dropout ?? 0)) {
+    throw new UsageError(
+      `Invalid --dropout ${flags.dropout}: a resumed run keeps its dropout (${
+        options.model.dropout ?? 0
+      })`,
+    );
+  }
+  return options;
 }
 
 async function freshOptions(flags: TrainFlags): Promise<TrainOptions> {
@@ -91,9 +106,13 @@ async function freshOptions(flags: TrainFlags): Promise<TrainOptions> {
       } exactly once`,
     );
   }
-  return await freshRunOptions(flags, manifest, {
+  const options = await freshRunOptions(flags, manifest, {
     order,
     schedule: flags.schedule,
     accumulate: flags.accumulate,
   });
+  // Saved with the model in every checkpoint's config.json, so --resume keeps it.
+  return flags.dropout === undefined
+    ? options
+    : { ...options, model: { ...options.model, dropout: flags.dropout } };
 }

@@ -35,14 +35,21 @@ import {
   buildTrainingStep,
   type TrainingGraph,
 } from "../core/optim/mod.ts";
+import { dropout, DROPOUT_KEY } from "./dropout.ts";
 import { type GPTConfig, gptParamSpecs, initGPT } from "./gpt_config.ts";
 
 export * from "./gpt_config.ts";
+export { DROPOUT_KEY, dropoutKey } from "./dropout.ts";
 
 /** Batch geometry and parameter values of a built graph. */
 export interface GPTBuildOptions extends DeclareOptions {
   batch: number;
   seqLen: number;
+  /**
+   * The int64 scalar that keys this run's dropout masks (`models/dropout.ts`): given only in
+   * training graphs, and only then does a config with `dropout > 0` drop.
+   */
+  dropoutKey?: Tensor;
 }
 
 /** 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))) — GPT-2's tanh approximation of GELU. */
@@ -161,12 +168,19 @@ export interface HiddenWithCache {
  */
 type Attend = (l: number, q: Tensor, kT: Tensor, v: Tensor) => { y: Tensor; kv: LayerKV };
 
-/** Causal self-attention within the `T` tokens (training, full recompute, prefill from zero). */
-function causalAttention(g: Graph, T: number): Attend {
+/** Drops activation `x` at dropout site `site` (identity without dropout). */
+type Drop = (x: Tensor, site: number) => Tensor;
+
+/**
+ * Causal self-attention within the `T` tokens (training, full recompute, prefill from zero); the
+ * attention probabilities of layer `l` go through `drop` at site `1 + 3l`.
+ */
+function causalAttention(g: Graph, T: number, drop: Drop): Attend {
   const mask = causalMask(g, T);
-  return (_l, q, kT, v) => {
+  return (l, q, kT, v) => {
     const att = softmax(add(matMul(q, kT), mask), -1); // [B, nh, T, hs] · [B, nh, hs, T] → [B, nh, T, T]
-    return { y: matMul(att, v), kv: { k: kT, v } }; // [B, nh, T, T] · [B, nh, T, hs] → [B, nh, T, hs]
+    const y = matMul(drop(att, 1 + 3 * l), v); // [B, nh, T, T] · [B, nh, T, hs] → [B, nh, T, hs]
+    return { y, kv: { k: kT, v } };
   };
 }
 
@@ -210,9 +224,14 @@ function cachedAttention(g: Graph, cfg: GPTConfig, T: number, cache: KVCacheInpu
  * Call it twice with two {@linkcode ParamLookup}s (and two caches) to run two stacks in one
  * graph, e.g. a routed and a common expert sharing `wte`.
  *
+ * With `dropoutKey` (training graphs only) and `cfg.dropout > 0`, it drops where GPT-2 does:
+ * the embedding sum (site 0), and in layer `l` the attention probabilities (site `1 + 3l`), the
+ * attention output (`2 + 3l`) and the MLP output (`3 + 3l`), each before its residual add.
+ *
  * @param tokens `[B, T]` int64 token ids.
  * @param p The parameters (see {@linkcode declareGPTParams}).
  * @param cache Where the tokens go and the cache they attend to (see `models/gpt_decode.ts`).
+ * @param dropoutKey The int64 scalar key of the dropout masks (see `models/dropout.ts`).
  * @returns Hidden states `[B·T, C]` and per-layer keys/values.
  * @throws {RangeError} If `T` exceeds the context or the cache has the wrong number of layers.
  *
@@ -233,6 +252,7 @@ export function gptHiddenWithCache(
   tokens: Tensor,
   p: ParamLookup,
   cache?: KVCacheInput,
+  dropoutKey?: Tensor,
 ): HiddenWithCache {
   const [B, T] = tokens.shape as [number, number];
   const C = cfg.dModel, nh = cfg.heads, hs = C / nh;
@@ -246,13 +266,15 @@ export function gptHiddenWithCache(
   // Subtle: a cache graph as long as the context can only start at position 0 and rewrites every
   // slot, so attending causally among its own tokens is exact and skips the blend.
   const blend = cache !== undefined && T < cfg.contextLength;
-  const attend = blend ? cachedAttention(g, cfg, T, cache) : causalAttention(g, T);
+  const rate = dropoutKey === undefined ? 0 : cfg.dropout ?? 0;
+  const drop: Drop = (x, site) => dropout(x, rate, dropoutKey!, site);
+  const attend = blend ? cachedAttention(g, cfg, T, cache) : causalAttention(g, T, drop);
 
   const tok = gather(p("wte"), tokens); // [B, T] → [B, T, C]
   const pos = blend
     ? gather(p("wpe"), add(g.ints([...Array(T).keys()]), cache!.position)) // [ctx, C] → [T, C]
     : slice(p("wpe"), [0], [T], [0]); // [ctx, C] → [T, C]
-  let x = reshape(add(tok, pos), [B * T, C]); // [B, T, C] → [B·T, C]
+  let x = drop(reshape(add(tok, pos), [B * T, C]), 0); // [B, T, C] → [B·T, C]
 
   const present: LayerKV[] = [], current: LayerKV[] = [];
   for (let l = 0; l < cfg.layers; l++) {
@@ -269,10 +291,10 @@ export function gptHiddenWithCache(
       present.push(kv);
       current.push({ k: kT, v });
       const merged = reshape(transpose(y, [0, 2, 1, 3]), [B * T, C]); // → [B, T, nh, hs] → [B·T, C]
-      const x1 = add(x, linear(merged, `h${l}.attn.proj`)); // [B·T, C] · [C, C] → [B·T, C]
+      const x1 = add(x, drop(linear(merged, `h${l}.attn.proj`), 2 + 3 * l)); // [B·T, C] · [C, C] → [B·T, C]
       // MLP
       const h = gelu(linear(ln(x1, `h${l}.ln2`), `h${l}.mlp.fc`)); // [B·T, C] · [C, 4C] → [B·T, 4C]
-      return add(x1, linear(h, `h${l}.mlp.proj`)); // [B·T, 4C] · [4C, C] → [B·T, C]
+      return add(x1, drop(linear(h, `h${l}.mlp.proj`), 3 + 3 * l)); // [B·T, 4C] · [4C, C] → [B·T, C]
     });
   }
   return { hidden: ln(x, "lnf"), present, current };
@@ -284,10 +306,17 @@ export function gptHiddenWithCache(
  *
  * @param tokens `[B, T]` int64 token ids.
  * @param p The parameters (see {@linkcode declareGPTParams}).
+ * @param dropoutKey The dropout masks' key, in training graphs (see {@linkcode gptHiddenWithCache}).
  * @returns Hidden states `[B·T, C]`.
  */
-export function gptHidden(g: Graph, cfg: GPTConfig, tokens: Tensor, p: ParamLookup): Tensor {
-  return gptHiddenWithCache(g, cfg, tokens, p).hidden;
+export function gptHidden(
+  g: Graph,
+  cfg: GPTConfig,
+  tokens: Tensor,
+  p: ParamLookup,
+  dropoutKey?: Tensor,
+): Tensor {
+  return gptHiddenWithCache(g, cfg, tokens, p, undefined, dropoutKey).hidden;
 }
 
 /** The tied LM head: hidden `[N, C]` · `wte`ᵀ `[C, V]` → logits `[N, V]`. */
@@ -308,12 +337,43 @@ export function gptForward(
   opts: GPTBuildOptions,
 ): Tensor {
   const p = declareGPTParams(g, cfg, opts);
-  return lmHead(gptHidden(g, cfg, tokens, p), p("wte"));
+  return lmHead(gptHidden(g, cfg, tokens, p, opts.dropoutKey), p("wte"));
+}
+
+/**
+ * The GPT's objective as a graph builder: inputs `tokens` and `targets` (`[B, T]` int64, target
+ * −1 = padding), output the mean next-token cross-entropy. With `train` and `cfg.dropout > 0` it
+ * also reads the int64 scalar input `dropout_key` ({@linkcode DROPOUT_KEY}) and drops; without
+ * `train` (evaluation) it never does.
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../core/graph/mod.ts";
+ * import { GPT_CONFIGS, gptLoss } from "./gpt.ts";
+ * const g = new Graph("loss");
+ * gptLoss({ ...GPT_CONFIGS.tiny, dropout: 0.1 }, { batch: 1, seqLen: 8 }, true)(g);
+ * console.assert(g.inputs.some((t) => t.name === "dropout_key"));
+ * ```
+ */
+export function gptLoss(
+  cfg: GPTConfig,
+  opts: GPTBuildOptions,
+  train: boolean,
+): (g: Graph) => Tensor {
+  return (g) => {
+    const tokens = g.input("tokens", "int64", [opts.batch, opts.seqLen]);
+    const targets = g.input("targets", "int64", [opts.batch, opts.seqLen]);
+    const drops = train && (cfg.dropout ?? 0) > 0;
+    const dropoutKey = drops ? g.input(DROPOUT_KEY, "int64", []) : undefined;
+    const logits = gptForward(g, cfg, tokens, { ...opts, ...(dropoutKey ? { dropoutKey } : {}) }); // [B·T, V]
+    return crossEntropy(logits, reshape(targets, [opts.batch * opts.seqLen])); // [B, T] → [B·T]
+  };
 }
 
 /**
  * The training step graph: inputs `tokens` and `targets` (`[B, T]` int64, target −1 = padding),
- * `lr`, `step`, parameters and AdamW state; outputs `loss`, `grad_norm`, updated state.
+ * `lr`, `step`, parameters and AdamW state (and `dropout_key` when `cfg.dropout > 0`); outputs
+ * `loss`, `grad_norm`, updated state.
  *
  * @example
  * ```ts
@@ -327,12 +387,7 @@ export function buildGPTTraining(
   opts: GPTBuildOptions,
   adamw: AdamWConfig = ADAMW_DEFAULTS,
 ): TrainingGraph {
-  return buildTrainingStep("gpt.train", (g) => {
-    const tokens = g.input("tokens", "int64", [opts.batch, opts.seqLen]);
-    const targets = g.input("targets", "int64", [opts.batch, opts.seqLen]);
-    const logits = gptForward(g, cfg, tokens, opts); // [B·T, V]
-    return crossEntropy(logits, reshape(targets, [opts.batch * opts.seqLen])); // [B, T] → [B·T]
-  }, adamw);
+  return buildTrainingStep("gpt.train", gptLoss(cfg, opts, true), adamw);
 }
 
 /**

@@ -20,6 +20,12 @@ export interface GPTConfig {
   layerNormEps: number;
   /** Whether AdamW decays the token/position embeddings (nanoGPT decays every 2-D tensor). */
   decayEmbeddings: boolean;
+  /**
+   * Drop probability of training graphs, where GPT-2 drops: the embedding sum, the attention
+   * probabilities, and the attention and MLP outputs before each residual add (absent or 0: no
+   * dropout). Inference and evaluation graphs never drop.
+   */
+  dropout?: number;
 }
 
 /** GPT-2 small, the default. */
@@ -43,13 +49,26 @@ export const GPT_CONFIGS: Readonly<
   "gpt2-medium": { ...GPT2_SMALL, layers: 24, heads: 16, dModel: 1024 },
 };
 
-/** A complete config from a partial one (missing fields from GPT-2 small). */
+/**
+ * A complete config from a partial one (missing fields from GPT-2 small).
+ *
+ * @throws {RangeError} If `heads` does not divide `dModel` or `dropout` is outside [0, 1).
+ *
+ * @example
+ * ```ts
+ * import { gptConfig } from "./gpt_config.ts";
+ * console.assert(gptConfig({ dropout: 0.1 }).dropout === 0.1 && gptConfig().dropout === undefined);
+ * ```
+ */
 export function gptConfig(partial: Partial<GPTConfig> = {}): GPTConfig {
   const cfg = { ...GPT2_SMALL, ...partial };
   if (cfg.dModel % cfg.heads !== 0) {
     throw new RangeError(
       `Invalid GPT config: dModel ${cfg.dModel} is not divisible by heads ${cfg.heads}`,
     );
+  }
+  if (cfg.dropout !== undefined && !(cfg.dropout >= 0 && cfg.dropout < 1)) {
+    throw new RangeError(`Invalid GPT config: dropout ${cfg.dropout} is outside [0, 1)`);
   }
   return cfg;
 }

@@ -72,7 +72,8 @@ export function toHfGpt2(
 }
 
 /**
- * The `config.json` of `transformers`' GPT-2 for our model (dropout off: the teacher has none).
+ * The `config.json` of `transformers`' GPT-2 for our model; its three dropout probabilities are
+ * the model's training dropout (GPT-2 uses one rate for all three, as we do).
  *
  * @param cfg The model.
  * @param eotId The `<|endoftext|>` id (GPT-2's bos and eos).
@@ -99,9 +100,9 @@ export function hfGpt2Config(cfg: GPTConfig, eotId: number) {
     n_inner: null,
     activation_function: "gelu_new",
     layer_norm_epsilon: cfg.layerNormEps,
-    resid_pdrop: 0,
-    embd_pdrop: 0,
-    attn_pdrop: 0,
+    resid_pdrop: cfg.dropout ?? 0,
+    embd_pdrop: cfg.dropout ?? 0,
+    attn_pdrop: cfg.dropout ?? 0,
     initializer_range: 0.02,
     bos_token_id: eotId,
     eos_token_id: eotId,

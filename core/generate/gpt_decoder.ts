@@ -36,6 +36,8 @@ export interface GPTDecoderOptions {
    * {@linkcode defaultChunkLength}, so a short prompt does not pay for a whole context.
    */
   prefillLengths?: readonly number[];
+  /** Intra-op threads of the one-token step on cpu (default 1; see `KVCacheDecoderSpec`). */
+  stepThreads?: number;
 }
 
 /**
@@ -102,5 +104,6 @@ export function openGPTDecoder(
     state,
     contextLength: cfg.contextLength,
     vocabSize: cfg.vocabSize,
+    ...(options.stepThreads === undefined ? {} : { stepThreads: options.stepThreads }),
   });
 }

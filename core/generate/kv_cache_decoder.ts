@@ -6,10 +6,15 @@
  * which are written into host arrays fed in place on the next run. Either way a step moves one
  * token id in and one logits row out, plus (host) a few hundred floats per layer.
  *
+ * Per token the host path makes no tensors of its own: each graph's feeds are wrapped once over
+ * arrays that the decoder rewrites in place (token ids, position, the cache), and the one-token
+ * graph runs on a single intra-op thread (see {@linkcode KVCacheDecoderSpec.stepThreads}).
+ *
  * @module
  */
 import {
   type Backend,
+  type DeviceTensor,
   type HostTensor,
   type InitialValue,
   StateStore,
@@ -32,6 +37,14 @@ export interface KVCacheDecoderSpec {
   state: ReadonlyMap<string, InitialValue>;
   contextLength: number;
   vocabSize: number;
+  /**
+   * Intra-op threads of the one-token graph's session on cpu (default 1). A step is a chain of
+   * ~170 small ops, matrix-vector products at most, so a thread pool that wakes for each op
+   * costs more than it shares (bench config, 2-core box: a step takes 2–3× longer on 2 threads
+   * than on 1). The prefill graphs use the backend's threads, with spinning off: their idle
+   * threads would otherwise spin beside every step.
+   */
+  stepThreads?: number;
 }
 
 /** A decoder that keeps every layer's keys and values between tokens. */
@@ -39,7 +52,7 @@ export class KVCacheDecoder implements Decoder {
   #length = 0;
 
   private constructor(
-    private readonly steps: readonly { graph: GenerationGraph; step: TrainingStep }[],
+    private readonly steps: readonly Loaded[],
     private readonly store: StateStore,
     /** The cache in host memory by input name (empty when it lives on the device). */
     private readonly hostCache: ReadonlyMap<string, HostTensor & { dtype: "float32" }>,
@@ -74,7 +87,7 @@ export class KVCacheDecoder implements Decoder {
       throw new RangeError(`Cannot build a KV-cache decoder: no float32 cache for "${missing[0]}"`);
     }
     const store = new StateStore();
-    const steps: { graph: GenerationGraph; step: TrainingStep }[] = [];
+    const steps: Loaded[] = [];
     try {
       for (const graph of graphs) {
         const step = await TrainingStep.create(backend, graph.model, {
@@ -82,8 +95,10 @@ export class KVCacheDecoder implements Decoder {
           state: deviceState,
           store,
           lossOutput: "logits",
+          // The prefill graphs keep the backend's threads, idle between runs (see the spec).
+          session: graph.length === 1 ? { threads: spec.stepThreads ?? 1 } : { spinning: false },
         });
-        steps.push({ graph, step });
+        steps.push({ graph, step, feeds: hostFeeds(graph, step, hostCache) });
       }
     } catch (error) {
       store.dispose();
@@ -118,9 +133,8 @@ export class KVCacheDecoder implements Decoder {
     for (; at < n && at + L <= ctx; at += L) {
       const m = Math.min(L, n - at);
       // The padding (id 0) fills slots ≥ n, which no token sees before a step overwrites them.
-      const tokens = new BigInt64Array(L);
-      for (let i = 0; i < m; i++) tokens[i] = BigInt(ids[at + i]!);
-      logits = await this.#run(chosen, tokens, at, m - 1);
+      const chunk = Array.from({ length: m }, (_, i) => ids[at + i]!);
+      logits = await this.#run(chosen, chunk, at, m - 1);
       this.#length = at + m;
     }
     // Only without a whole-context graph: what the chunks cannot hold goes one token at a time.
@@ -130,7 +144,7 @@ export class KVCacheDecoder implements Decoder {
 
   async step(id: number): Promise<Float32Array> {
     checkStep(this.#length, this.contextLength);
-    const logits = await this.#run(this.steps[0]!, BigInt64Array.of(BigInt(id)), this.#length, 0);
+    const logits = await this.#run(this.steps[0]!, [id], this.#length, 0);
     this.#length++;
     return logits;
   }
@@ -145,35 +159,58 @@ export class KVCacheDecoder implements Decoder {
     return out;
   }
 
+  /** Runs `ids` at `position…` and returns the logits of row `last`. */
   async #run(
-    run: { graph: GenerationGraph; step: TrainingStep },
-    tokens: BigInt64Array,
+    run: Loaded,
+    ids: ArrayLike<number>,
     position: number,
     last: number,
   ): Promise<Float32Array> {
+    if (run.feeds === null) return await this.#runBound(run, ids, position, last);
+    const { tokens, position: at, last: row, tensors } = run.feeds;
+    tokens.fill(0n);
+    for (let i = 0; i < ids.length; i++) tokens[i] = BigInt(ids[i]!);
+    at[0] = BigInt(position);
+    row[0] = BigInt(last);
+    const { session } = run.step;
+    const results = await session.run(tensors);
+    try {
+      for (const r of run.graph.rows) this.#write(r, await hostData(results[r.output]!), position);
+      return await hostData(results.logits!);
+    } finally {
+      for (const t of Object.values(results)) session.release(t);
+    }
+  }
+
+  /** The cache on the device: the runner feeds each `present` back as the next `past`. */
+  async #runBound(
+    run: Loaded,
+    ids: ArrayLike<number>,
+    position: number,
+    last: number,
+  ): Promise<Float32Array> {
+    const tokens = new BigInt64Array(run.graph.length);
+    for (let i = 0; i < ids.length; i++) tokens[i] = BigInt(ids[i]!);
     const int64 = (data: BigInt64Array, dims: number[]): HostTensor => ({
       dtype: "int64",
       dims,
       data,
     });
-    const feeds: Record<string, HostTensor> = {
+    const { outputs } = await run.step.run({
       tokens: int64(tokens, [1, tokens.length]),
       position: int64(BigInt64Array.of(BigInt(position)), [1]),
       last: int64(BigInt64Array.of(BigInt(last)), [1]),
-    };
-    for (const r of run.graph.rows) feeds[r.input] = this.hostCache.get(r.input)!;
-    const { outputs } = await run.step.run(feeds);
-    for (const r of run.graph.rows) this.#write(r, outputs[r.output]!, position);
+    });
     return outputs.logits!.data as Float32Array;
   }
 
   /** Writes the new rows into the host cache at `position…` along the context axis. */
-  #write(r: KVRows, rows: HostTensor, position: number): void {
+  #write(r: KVRows, src: Float32Array, position: number): void {
     const cache = this.hostCache.get(r.input)!;
-    const T = rows.dims[r.axis]!, ctx = cache.dims[r.axis]!;
+    const ctx = cache.dims[r.axis]!;
     const inner = cache.dims.slice(r.axis + 1).reduce((a, b) => a * b, 1);
     const outer = cache.dims.slice(0, r.axis).reduce((a, b) => a * b, 1);
-    const src = rows.data as Float32Array, dst = cache.data;
+    const T = src.length / (outer * inner), dst = cache.data;
     const count = Math.min(T, ctx - position) * inner;
     for (let o = 0; o < outer; o++) {
       // [outer, T, inner] → [outer, ctx, inner] at row `position`
@@ -189,4 +226,51 @@ export class KVCacheDecoder implements Decoder {
     this.store.dispose();
     for (const s of this.steps) await s.step.dispose();
   }
+}
+
+/** A loaded graph; `feeds` when the cache is on the host. */
+interface Loaded {
+  graph: GenerationGraph;
+  step: TrainingStep;
+  feeds: HostFeeds | null;
+}
+
+/** Every input of a host-cache graph, wrapped once over arrays rewritten in place per run. */
+interface HostFeeds {
+  tokens: BigInt64Array;
+  position: BigInt64Array;
+  last: BigInt64Array;
+  tensors: Record<string, DeviceTensor>;
+}
+
+/**
+ * The feeds of a graph whose cache is on the host (no `present → past` bindings): the held
+ * parameters, the host cache arrays and the three int64 inputs, each wrapped once. onnxruntime
+ * reads an input's array when it runs, so rewriting the arrays is all a run needs.
+ */
+function hostFeeds(
+  graph: GenerationGraph,
+  step: TrainingStep,
+  hostCache: ReadonlyMap<string, HostTensor>,
+): HostFeeds | null {
+  if (graph.bindings.length > 0) return null;
+  const { session, store } = step;
+  const tokens = new BigInt64Array(graph.length);
+  const position = new BigInt64Array(1), last = new BigInt64Array(1);
+  const tensors: Record<string, DeviceTensor> = {
+    tokens: session.wrap({ dtype: "int64", dims: [1, graph.length], data: tokens }),
+    position: session.wrap({ dtype: "int64", dims: [1], data: position }),
+    last: session.wrap({ dtype: "int64", dims: [1], data: last }),
+  };
+  for (const { name } of session.inputs) {
+    const held = store.get(name);
+    if (held !== undefined) tensors[name] = held;
+  }
+  for (const r of graph.rows) tensors[r.input] = session.wrap(hostCache.get(r.input)!);
+  return { tokens, position, last, tensors };
+}
+
+/** The float32 data of an output in host memory (no copy when it is already there). */
+async function hostData(tensor: DeviceTensor): Promise<Float32Array> {
+  return (tensor.location === "cpu" ? tensor.data : await tensor.getData()) as Float32Array;
 }

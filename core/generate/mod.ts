@@ -31,6 +31,7 @@ export * from "./decoder.ts";
 export * from "./kv_cache_decoder.ts";
 export * from "./recompute_decoder.ts";
 export * from "./gpt_decoder.ts";
+export * from "./mixture_decoder.ts";
 export * from "./sampler.ts";
 export * from "./text_stream.ts";
 export * from "./generate.ts";

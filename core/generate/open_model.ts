@@ -11,21 +11,39 @@ import type { Backend } from "../runtime/mod.ts";
 import { loadSafetensors } from "../runtime/mod.ts";
 import { loadTokenizer, type Tokenizer } from "../tokenizer/mod.ts";
 import { UsageError } from "../cli/mod.ts";
-import { BUNDLE_FORMAT, loadBundle } from "../moe/mod.ts";
+import {
+  BUNDLE_FORMAT,
+  bundleMixture,
+  loadBundle,
+  type MixMode,
+  routedMix,
+  softMix,
+} from "../moe/mod.ts";
 import { UNKNOWN } from "../routing/mod.ts";
 import { findCheckpoint, gptParameters } from "../training/mod.ts";
+import type { MixRule } from "../../models/moe_mixture.ts";
 import type { Decoder } from "./decoder.ts";
 import { type GPTDecoderOptions, openGPTDecoder } from "./gpt_decoder.ts";
+import { openMixtureDecoder } from "./mixture_decoder.ts";
 
-/** How a bundle routed the prompt. */
+/** How a bundle routed the prompt, and which of its stacks generate. */
 export interface PromptRoute {
-  /** The expert that generates: a class, or `common`. */
+  /**
+   * The routed expert: a class, or `common`; under `mix: "router"` the router's most probable
+   * class (every class generates, see `weights`).
+   */
   expert: string;
   /** The router's label for the prompt (`unknown` below the bundle's confidence threshold). */
   label: string;
   /** Why this expert: the router chose it, `--expert` forced it, or the fallback took over. */
   by: "router" | "forced" | "fallback";
   probabilities: Record<string, number>;
+  /** Hard routing (`route`) or router-weighted experts (`router`). */
+  mix: MixMode;
+  /** The stacks that generate and their weights (sum 1), e.g. `{ fr: 0.5, common: 0.5 }`. */
+  weights: Record<string, number>;
+  /** How they combine (see `models/moe_mixture.ts`); null for one expert alone. */
+  rule: MixRule | null;
 }
 
 /** A model ready to generate with. */
@@ -48,6 +66,8 @@ export interface OpenModelOptions extends GPTDecoderOptions {
   expert?: string;
   /** The expert for a prompt the router calls `unknown` (default: the bundle's fallback). */
   fallback?: string;
+  /** Hard routing (default `route`) or every expert weighted by the router (`router`). */
+  mix?: MixMode;
 }
 
 /**
@@ -71,6 +91,9 @@ export async function openModel(
   if (!info) throw fail("no such file or directory");
   if (!info.isDirectory) throw fail("not a directory (expected a run or checkpoint directory)");
   if (await isBundle(path)) return await openBundleExpert(path, backend, options);
+  if (options.mix === "router") {
+    throw new UsageError(`Invalid --mix router for "${path}": soft routing needs a MoE bundle`);
+  }
   let found: Awaited<ReturnType<typeof findCheckpoint>>;
   try {
     found = await findCheckpoint(path);
@@ -123,10 +146,19 @@ async function isBundle(path: string): Promise<boolean> {
 
 /**
  * Routes the prompt through a bundle's router (once, for the whole sequence) and opens the
- * chosen expert: `--expert` if given, else the router's class, else (an `unknown` prompt: empty
- * or below the bundle's confidence threshold) the fallback — the common expert when the bundle
- * has one, else the router's best class. The chosen expert generates alone; the MoE-CE average
- * with the common expert is what `moe eval` measures, not what generation runs.
+ * stacks that answer it (see `core/moe/mixture.ts`):
+ *
+ * - `mix: "route"` (default): `--expert` if given (alone), else the router's class, else (an
+ *   `unknown` prompt: empty or below the bundle's confidence threshold) the fallback — the
+ *   common expert when the bundle has one, else the router's best class. A MoE-CE bundle adds
+ *   its common expert to a routed or fallback class (final hidden states averaged by the
+ *   bundle's weights, `moe eval`'s `routed+common`).
+ * - `mix: "router"`: every expert weighted by the router's probabilities (soft routing).
+ *
+ * Several stacks run as one mixture graph per token (`openMixtureDecoder`).
+ *
+ * @throws {UsageError} For an expert the bundle lacks, or `--expert`/`--fallback` with
+ *   `--mix router`.
  */
 async function openBundleExpert(
   path: string,
@@ -144,21 +176,41 @@ async function openBundleExpert(
     }
     return name;
   };
+  const mixMode = options.mix ?? "route";
+  if (mixMode === "router") {
+    for (const [flag, value] of [["--expert", options.expert], ["--fallback", options.fallback]]) {
+      if (value !== undefined) {
+        throw new UsageError(`Invalid ${flag} with --mix router: soft routing uses every expert`);
+      }
+    }
+  }
   let expert: string, by: PromptRoute["by"];
-  if (options.expert !== undefined) [expert, by] = [pick(options.expert, "--expert"), "forced"];
-  else if (r.label !== UNKNOWN) [expert, by] = [r.label, "router"];
+  if (mixMode === "router") [expert, by] = [r.best, "router"];
+  else if (options.expert !== undefined) {
+    [expert, by] = [pick(options.expert, "--expert"), "forced"];
+  } else if (r.label !== UNKNOWN) [expert, by] = [r.label, "router"];
   else {
     const fallback = options.fallback ??
       (bundle.manifest.fallback === "common" && bundle.common ? "common" : r.best);
     [expert, by] = [pick(fallback, "--fallback"), "fallback"];
   }
-  const model = expert === "common" ? bundle.common! : bundle.experts.get(expert)!;
-  const decoder = await openGPTDecoder(backend, model.config, model.values, options);
+  const mix = mixMode === "router"
+    ? softMix(bundle, r.probabilities)
+    : routedMix(bundle, expert, by === "forced" ? false : undefined);
+  const decoder = await openMixtureDecoder(backend, bundleMixture(bundle, mix), options);
   return {
     decoder,
     tokenizer: bundle.tokenizer,
     eotId: bundle.manifest.tokenizer.eotId,
     dir: path,
-    route: { expert, label: r.label, by, probabilities: r.probabilities },
+    route: {
+      expert,
+      label: r.label,
+      by,
+      probabilities: r.probabilities,
+      mix: mixMode,
+      weights: mix.weights,
+      rule: mix.rule,
+    },
   };
 }

@@ -2,11 +2,16 @@
  * Evaluating a bundle on token shards: per-class loss and perplexity of the teacher, of each
  * expert alone on every class, of the common expert, of the routed MoE (each sequence routed
  * by its own decoded text, never per batch), of the routed MoE with the common expert, and of
- * oracle routing (each sequence to its true class's expert).
+ * oracle routing (each sequence to its true class's expert); with `mix: "router"` also of soft
+ * routing (every expert weighted by the router's probabilities for the sequence, see
+ * `mixture.ts`: the row `soft`, or `soft+common` for MoE-CE, what `moe generate --mix router`
+ * runs).
  *
  * Every model's per-token losses are computed once per class; the routed and oracle rows then
  * pick, sequence by sequence, whose losses count. `probability-mean` combinations mix per token:
  * `−log(½e^{−a} + ½e^{−b})`; `hidden-mean` ones run their own graph (expert + common stacks).
+ * Soft routing likewise: `−log Σₖ wₖe^{−aₖ}` from the experts' losses, or (`hidden-mean`) one
+ * graph of every stack whose per-row weights are an input.
  *
  * @module
  */
@@ -16,10 +21,12 @@ import { UNKNOWN } from "../routing/mod.ts";
 import type { Backend, HostTensor } from "../runtime/mod.ts";
 import { openShard, openTokens, type TokenShard } from "../tokenizer/mod.ts";
 import { evalBatches } from "../training/mod.ts";
-import { buildTokenLoss } from "../../models/moe.ts";
+import { buildTokenLoss, COMMON } from "../../models/moe.ts";
+import { buildRowMixtureLoss } from "../../models/moe_mixture.ts";
 import type { GPTConfig } from "../../models/gpt.ts";
 import { readGPTCheckpoint } from "./assemble.ts";
 import type { Bundle } from "./bundle.ts";
+import { bundleMixture, combinesCommon, type MixMode, softMix, softRule } from "./mixture.ts";
 
 /** What to evaluate on. */
 export interface EvalOptions {
@@ -36,6 +43,8 @@ export interface EvalOptions {
   teacher?: string;
   backend: Backend;
   progress?: Progress;
+  /** `route` (default): the rows above; `router`: also soft routing. */
+  mix?: MixMode;
 }
 
 /** Loss (mean nats per token) and perplexity. */
@@ -46,7 +55,10 @@ export interface Score {
 
 /** One model's scores on every class. */
 export interface EvalRow {
-  /** `teacher`, `expert:<class>`, `common`, `routed`, `routed+common`, `oracle`, `oracle+common`. */
+  /**
+   * `teacher`, `expert:<class>`, `common`, `routed`, `routed+common`, `soft`, `soft+common`,
+   * `oracle`, `oracle+common`.
+   */
   name: string;
   perClass: Record<string, Score>;
   /** Mean of the per-class losses (and its perplexity). */
@@ -74,6 +86,13 @@ export interface EvalReport {
 
 /** Per-token losses of one model on one class: `[rows, T]`, 0 where not counted. */
 type Losses = Float32Array;
+
+/** The router's decision on one sequence. */
+interface SequenceRoute {
+  label: string;
+  best: string;
+  probabilities: Record<string, number>;
+}
 
 interface ClassData {
   batches: { tokens: BigInt64Array; targets: BigInt64Array; count: number }[];
@@ -109,15 +128,21 @@ export async function evaluateBundle(bundle: Bundle, options: EvalOptions): Prom
   const seqLen = Math.min(options.seqLen ?? Infinity, ...contexts);
   const data = await readClasses(options, manifest.classes, seqLen);
   const progress = options.progress ?? silentProgress;
-  const units = (models.length + (teacher ? 1 : 0) +
+  const soft = options.mix === "router";
+  const softHidden = soft && softRule(bundle) === "hidden-mean";
+  const units = (models.length + (teacher ? 1 : 0) + (softHidden ? 1 : 0) +
     (manifest.combine?.rule === "hidden-mean" ? bundle.experts.size : 0)) * manifest.classes.length;
   progress.start(units, "eval");
   let done = 0;
-  const run = async (config: GPTConfig, parts: ReadonlyMap<string, Float32Array>[]) => {
-    const out = await tokenLosses(options.backend, config, parts, data, options.batch, seqLen);
+  const geometry = { batch: options.batch, seqLen };
+  const runModel = async (model: Uint8Array, rowWeights?: RowWeights) => {
+    const out = await tokenLosses(options.backend, model, data, geometry, rowWeights);
     progress.update(done += manifest.classes.length);
     return out;
   };
+  const run = (config: GPTConfig, parts: ReadonlyMap<string, Float32Array>[]) =>
+    runModel(buildTokenLoss(config, parts, geometry));
+  const routes = routeSequences(bundle, data, seqLen);
 
   const losses = new Map<string, Map<string, Losses>>();
   if (teacher) losses.set("teacher", await run(teacher.config, [teacher.values]));
@@ -136,9 +161,13 @@ export async function evaluateBundle(bundle: Bundle, options: EvalOptions): Prom
       withCommon.set(cls, mixLosses(losses.get(`expert:${cls}`)!, losses.get("common")!));
     }
   }
+  const softLosses = !soft
+    ? null
+    : softHidden
+    ? await softHiddenLosses(bundle, routes, geometry, runModel)
+    : softProbabilityLosses(bundle, routes, losses, data, seqLen);
   progress.stop();
 
-  const routes = routeSequences(bundle, data, seqLen);
   const fallback = (label: string, best: string) =>
     label === UNKNOWN ? (manifest.fallback === "common" && common ? "common" : best) : label;
   const rows: EvalRow[] = [];
@@ -168,6 +197,9 @@ export async function evaluateBundle(bundle: Bundle, options: EvalOptions): Prom
       const to = route.label === UNKNOWN ? null : route.label;
       return (to ? withCommon.get(to)! : losses.get("common")!).get(cls)!;
     });
+  }
+  if (softLosses) {
+    add(combinesCommon(bundle) ? "soft+common" : "soft", (cls) => softLosses.get(cls)!);
   }
   add("oracle", (cls) => losses.get(`expert:${cls}`)!.get(cls)!);
   if (common) add("oracle+common", (cls) => withCommon.get(cls)!.get(cls)!);
@@ -221,16 +253,22 @@ async function readClasses(
   return out;
 }
 
-/** Per-token losses of one model (or a hidden-mean pair) on every class. */
+/** The `weights [B, S]` input of a row-mixture graph for batch `b` of class `cls`. */
+type RowWeights = (cls: string, b: number) => Float32Array;
+
+/**
+ * Per-token losses of one loss graph (`tokens`, `targets` [, `weights`] → `nll`) on every
+ * class.
+ */
 async function tokenLosses(
   backend: Backend,
-  config: GPTConfig,
-  parts: ReadonlyMap<string, Float32Array>[],
+  model: Uint8Array,
   data: ReadonlyMap<string, ClassData>,
-  batch: number,
-  seqLen: number,
+  geometry: { batch: number; seqLen: number },
+  rowWeights?: RowWeights,
 ): Promise<Map<string, Losses>> {
-  const session = await backend.createSession(buildTokenLoss(config, parts, { batch, seqLen }));
+  const { batch, seqLen } = geometry;
+  const session = await backend.createSession(model);
   const int64 = (d: BigInt64Array): HostTensor => ({
     dtype: "int64",
     dims: [batch, seqLen],
@@ -241,11 +279,18 @@ async function tokenLosses(
     for (const [cls, d] of data) {
       const all = new Float32Array(d.rows * seqLen);
       let at = 0;
-      for (const b of d.batches) {
-        const r = await session.run({
+      for (const [i, b] of d.batches.entries()) {
+        const feeds = {
           tokens: session.wrap(int64(b.tokens)),
           targets: session.wrap(int64(b.targets)),
-        });
+        };
+        if (rowWeights) {
+          const w = rowWeights(cls, i);
+          Object.assign(feeds, {
+            weights: session.wrap({ dtype: "float32", dims: [batch, w.length / batch], data: w }),
+          });
+        }
+        const r = await session.run(feeds);
         const nll = (await session.download(r.nll!)).data as Float32Array;
         all.set(nll.subarray(0, b.count), at);
         at += b.count;
@@ -256,6 +301,77 @@ async function tokenLosses(
     await session.dispose();
   }
   return out;
+}
+
+/**
+ * Soft routing with shared embeddings: one graph of every stack (classes, and common for
+ * MoE-CE) whose per-row weights are each sequence's {@linkcode softMix} (rows past the data,
+ * padding, get equal weights).
+ */
+function softHiddenLosses(
+  bundle: Bundle,
+  routes: ReadonlyMap<string, SequenceRoute[]>,
+  geometry: { batch: number; seqLen: number },
+  runModel: (model: Uint8Array, rowWeights: RowWeights) => Promise<Map<string, Losses>>,
+): Promise<Map<string, Losses>> {
+  const names = [...bundle.manifest.classes, ...(combinesCommon(bundle) ? [COMMON] : [])];
+  const S = names.length, B = geometry.batch;
+  const equal = Object.fromEntries(names.map((n) => [n, 1 / S]));
+  const mixture = bundleMixture(bundle, { weights: equal, rule: "hidden-mean" });
+  return runModel(buildRowMixtureLoss(mixture, geometry), (cls, b) => {
+    const w = new Float32Array(B * S).fill(1 / S);
+    const rs = routes.get(cls)!;
+    for (let r = 0; r < B && b * B + r < rs.length; r++) {
+      const { weights } = softMix(bundle, rs[b * B + r]!.probabilities);
+      names.forEach((n, s) => w[r * S + s] = weights[n] ?? 0);
+    }
+    return w;
+  });
+}
+
+/**
+ * Soft routing with separate embeddings: per token `−log Σₖ wₖ e^{−aₖ}` from each stack's own
+ * losses `aₖ` and the sequence's {@linkcode softMix} weights.
+ */
+function softProbabilityLosses(
+  bundle: Bundle,
+  routes: ReadonlyMap<string, SequenceRoute[]>,
+  losses: ReadonlyMap<string, Map<string, Losses>>,
+  data: ReadonlyMap<string, ClassData>,
+  seqLen: number,
+): Map<string, Losses> {
+  const out = new Map<string, Losses>();
+  for (const [cls, d] of data) {
+    const mixed = new Float32Array(d.rows * seqLen);
+    routes.get(cls)!.forEach((route, r) => {
+      const parts = Object.entries(softMix(bundle, route.probabilities).weights).map((
+        [name, w],
+      ) => ({ w, l: losses.get(name === COMMON ? COMMON : `expert:${name}`)!.get(cls)! }));
+      for (let t = r * seqLen; t < (r + 1) * seqLen; t++) {
+        mixed[t] = weightedMixLoss(parts.map((p) => p.l[t]!), parts.map((p) => p.w));
+      }
+    });
+    out.set(cls, mixed);
+  }
+  return out;
+}
+
+/**
+ * Per-token loss of a weighted mixture of next-token distributions from each one's loss:
+ * `−log Σᵢ wᵢe^{−aᵢ} = m − log Σᵢ wᵢe^{−(aᵢ − m)}` with `m = minᵢ aᵢ` (no term underflows).
+ *
+ * @example
+ * ```ts
+ * import { weightedMixLoss } from "./evaluate.ts";
+ * console.assert(Math.abs(weightedMixLoss([2, 2, 2], [0.2, 0.3, 0.5]) - 2) < 1e-12);
+ * console.assert(weightedMixLoss([0.5, 9], [1, 0]) === 0.5);
+ * ```
+ */
+export function weightedMixLoss(losses: readonly number[], weights: readonly number[]): number {
+  const m = Math.min(...losses);
+  let sum = 0;
+  losses.forEach((a, i) => sum += weights[i]! * Math.exp(m - a));
+  return m - Math.log(sum);
 }
 
 /**
@@ -280,11 +396,11 @@ function routeSequences(
   bundle: Bundle,
   data: ReadonlyMap<string, ClassData>,
   seqLen: number,
-): Map<string, { label: string; best: string }[]> {
-  const out = new Map<string, { label: string; best: string }[]>();
+): Map<string, SequenceRoute[]> {
+  const out = new Map<string, SequenceRoute[]>();
   const ids = new Array<number>(seqLen);
   for (const [cls, d] of data) {
-    const routes: { label: string; best: string }[] = [];
+    const routes: SequenceRoute[] = [];
     for (const b of d.batches) {
       for (let r = 0; r < b.count / seqLen; r++) {
         for (let t = 0; t < seqLen; t++) ids[t] = Number(b.tokens[r * seqLen + t]!);
@@ -292,7 +408,7 @@ function routeSequences(
           bundle.tokenizer.decode(ids),
           bundle.manifest.router.minConfidence,
         );
-        routes.push({ label: route.label, best: route.best });
+        routes.push({ label: route.label, best: route.best, probabilities: route.probabilities });
       }
     }
     out.set(cls, routes);

@@ -18,3 +18,4 @@ export * from "./assemble.ts";
 export * from "./runner.ts";
 export * from "./train.ts";
 export * from "./evaluate.ts";
+export * from "./mixture.ts";

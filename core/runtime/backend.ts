@@ -31,6 +31,20 @@ export interface SessionOptions {
    * returned as host-readable tensors. On cpu and wasm every output already lives in host memory.
    */
   deviceOutputs?: readonly string[];
+  /**
+   * Intra-op threads of this session (default: the backend's). Only `cpu` has a thread pool per
+   * session; wasm's threads are per process and webgpu runs on the GPU, so they ignore it. A
+   * graph of tiny matrix-vector products (one decoding step) runs faster on one thread than
+   * with a pool that wakes for every op.
+   */
+  threads?: number;
+  /**
+   * Whether this session's idle intra-op threads spin waiting for work (cpu; default true, the
+   * lowest latency for a session run back to back). `false` for a session that runs now and then
+   * beside a busier one: its threads, spinning after each run, take cores from the other (a
+   * 2-thread prefill session slows a 1-thread decoding step by ~1.5× on a 2-core box).
+   */
+  spinning?: boolean;
 }
 
 /**

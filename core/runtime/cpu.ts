@@ -10,6 +10,9 @@ import { BackendUnavailableError, reasonOf } from "./backend.ts";
 import { createOrtSession, type OrtModule } from "./_ort_session.ts";
 import { defaultThreads } from "./threads.ts";
 
+/** onnxruntime session config: idle intra-op threads sleep instead of spinning. */
+const NO_SPINNING = { session: { intra_op: { allow_spinning: "0" } } };
+
 /**
  * Opens the native CPU backend.
  *
@@ -39,16 +42,17 @@ export async function openCpu(options: BackendOptions = {}): Promise<Backend> {
     name: "cpu",
     threads,
     description: `onnxruntime-node CPU EP, ${threads} thread${threads === 1 ? "" : "s"}`,
-    createSession: (model) =>
+    createSession: (model, options) =>
       createOrtSession(ort, backend, model, {
         sessionOptions: {
           executionProviders: ["cpu"],
-          intraOpNumThreads: threads,
+          intraOpNumThreads: options?.threads ?? threads,
           // One step is one chain of dependent ops; parallelism lives inside each op.
           interOpNumThreads: 1,
           executionMode: "sequential",
           graphOptimizationLevel: "all",
           logSeverityLevel: 3, // errors only: no per-session notes on stderr
+          ...(options?.spinning === false ? { extra: NO_SPINNING } : {}),
         },
       }),
   };

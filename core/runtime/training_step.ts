@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { Backend, DeviceTensor, Session } from "./backend.ts";
+import type { Backend, DeviceTensor, Session, SessionOptions } from "./backend.ts";
 import { tensorInfo } from "./_ort_session.ts";
 import { type HostTensor, isHostDType, scalar, sizeOf } from "./host_tensor.ts";
 import { StateStore } from "./state_store.ts";
@@ -40,6 +40,8 @@ export interface TrainingStepOptions {
   store?: StateStore;
   /** The output that holds the scalar loss (default `"loss"`). */
   lossOutput?: string;
+  /** Session threads and spinning (default: the backend's; see `SessionOptions`). */
+  session?: Pick<SessionOptions, "threads" | "spinning">;
 }
 
 /** What one step returns. */
@@ -99,7 +101,10 @@ export class TrainingStep {
     options: TrainingStepOptions,
   ): Promise<TrainingStep> {
     const outputs = options.bindings.map((b) => b.output);
-    const session = await backend.createSession(model, { deviceOutputs: outputs });
+    const session = await backend.createSession(model, {
+      ...options.session,
+      deviceOutputs: outputs,
+    });
     const store = options.store ?? new StateStore();
     try {
       checkBindings(session, options.bindings);

@@ -6,8 +6,7 @@
  * @module
  */
 import { join } from "node:path";
-import { encode, Graph, reshape } from "../graph/mod.ts";
-import { crossEntropy } from "../losses/mod.ts";
+import { encode, Graph } from "../graph/mod.ts";
 import { type AdamWConfig, buildAccumulationSteps, type TrainingGraph } from "../optim/mod.ts";
 import {
   type Backend,
@@ -19,8 +18,10 @@ import {
 import {
   buildGPTInference,
   buildGPTTraining,
+  DROPOUT_KEY,
+  dropoutKey,
   type GPTConfig,
-  gptForward,
+  gptLoss,
 } from "../../models/gpt.ts";
 import type { Batch } from "./batches.ts";
 import type { ModelRunner, StepOutcome } from "./runner.ts";
@@ -59,14 +60,15 @@ export class GPTRunner implements ModelRunner {
     options: GPTRunnerOptions,
   ): Promise<GPTRunner> {
     const { batch, seqLen, seed } = options;
-    const loss = (g: Graph) => {
-      const tokens = g.input("tokens", "int64", [batch, seqLen]);
-      const targets = g.input("targets", "int64", [batch, seqLen]);
-      const logits = gptForward(g, cfg, tokens, { batch, seqLen, seed }); // [B·T, V]
-      return crossEntropy(logits, reshape(targets, [batch * seqLen])); // [B, T] → [B·T]
-    };
     const graphs: TrainingGraph[] = options.accumulate > 1
-      ? Object.values(buildAccumulationSteps("gpt", loss, options.adamw, options.accumulate))
+      ? Object.values(
+        buildAccumulationSteps(
+          "gpt",
+          gptLoss(cfg, { batch, seqLen, seed }, true),
+          options.adamw,
+          options.accumulate,
+        ),
+      )
       : [buildGPTTraining(cfg, { batch, seqLen, seed }, options.adamw)];
     const steps: TrainingStep[] = [];
     const first = await TrainingStep.create(backend, graphs[0]!.model, {
@@ -85,7 +87,7 @@ export class GPTRunner implements ModelRunner {
       );
     }
     const g = new Graph("gpt.eval");
-    g.output(loss(g), "loss");
+    g.output(gptLoss(cfg, { batch, seqLen, seed }, false)(g), "loss");
     const evaluator = await TrainingStep.create(backend, encode(g), {
       bindings: [],
       store: first.store,
@@ -94,34 +96,32 @@ export class GPTRunner implements ModelRunner {
   }
 
   /**
-   * Runs one optimizer step over `accumulate` micro-batches of `batch` rows.
+   * Runs one optimizer step over `accumulate` micro-batches of `batch` rows. With dropout, each
+   * micro-batch's masks are keyed by (seed, step, micro-batch), so a resumed run repeats them.
    *
    * @param batch `[accumulate·B, T]` inputs and targets, row-major.
    * @param lr Learning rate of this step.
    * @param step Optimizer step, 1-based (AdamW bias correction).
    */
   async step({ tokens, targets }: Batch, lr: number, step: number): Promise<StepOutcome> {
-    const { batch, seqLen, accumulate } = this.options;
+    const { batch, seqLen, accumulate, seed } = this.options;
     const n = batch * seqLen;
     const int64 = (data: BigInt64Array, i: number): HostTensor => ({
       dtype: "int64",
       dims: [batch, seqLen],
       data: data.subarray(i * n, (i + 1) * n),
     });
+    const micro = (i: number) => ({
+      tokens: int64(tokens, i),
+      targets: int64(targets, i),
+      ...((this.cfg.dropout ?? 0) > 0 ? { [DROPOUT_KEY]: dropoutKey(seed, step, i) } : {}),
+    });
     if (accumulate === 1) {
-      const r = await this.steps[0]!.run({
-        tokens: int64(tokens, 0),
-        targets: int64(targets, 0),
-        lr,
-        step,
-      });
+      const r = await this.steps[0]!.run({ ...micro(0), lr, step });
       return { loss: r.loss, gradNorm: Number(r.outputs.grad_norm?.data[0] ?? NaN) };
     }
     let sum = 0;
-    for (let i = 0; i < accumulate; i++) {
-      sum +=
-        (await this.steps[0]!.run({ tokens: int64(tokens, i), targets: int64(targets, i) })).loss;
-    }
+    for (let i = 0; i < accumulate; i++) sum += (await this.steps[0]!.run(micro(i))).loss;
     const applied = await this.steps[1]!.run({ lr, step });
     return { loss: sum / accumulate, gradNorm: applied.loss };
   }

@@ -5,6 +5,8 @@ import { saveSafetensors } from "../../core/runtime/mod.ts";
 import { loadTokenizer, saveTokenizer, trainTokenizer } from "../../core/tokenizer/mod.ts";
 import { type CheckpointConfig, writeCheckpoint } from "../../core/training/mod.ts";
 import { gptConfig, gptParamSpecs, initGPT } from "../../models/gpt.ts";
+import { assembleBundle } from "../../core/moe/mod.ts";
+import { trainedMoE } from "../core/moe/_fixtures.ts";
 import { moe } from "../_support/cli.ts";
 import { readFixtureText } from "../_support/fixture_text.ts";
 
@@ -142,4 +144,41 @@ Deno.test("moe generate on a directory without a checkpoint fails with one line 
   assert.match(r.stderr, /Cannot open model ".*": no checkpoint there/);
   const bad = await moe(["generate", await run, "hi", "--temperature", "-1"]);
   assert.equal(bad.code, 2);
+});
+
+/** A MoE-CE bundle of a briefly trained tiny MoE (its experts share wte). */
+const moeCEBundle = (async () => {
+  const f = await trainedMoE("moe-ce", 20);
+  const dir = join(f.run, "..", "bundle");
+  await assembleBundle(dir, { router: f.router, fromMoE: f.run });
+  return dir;
+})();
+
+interface RoutedSummary extends Summary {
+  route: { expert: string; mix: string; rule: string | null; weights: Record<string, number> };
+}
+
+async function bundleJson(args: string[]): Promise<RoutedSummary> {
+  const r = await moe(["generate", await moeCEBundle, ...args, "--backend", "cpu", "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as RoutedSummary;
+}
+
+Deno.test("moe generate on a MoE-CE bundle runs routed + common by default and every expert with --mix router", async () => {
+  const args = ["Le chat dort sur le canapé.", "-n", "10", "--seed", "3", "--temperature", "1"];
+  const routed = await bundleJson(args);
+  assert.deepEqual(routed.route.weights, { fr: 0.5, common: 0.5 });
+  assert.equal(routed.route.rule, "hidden-mean");
+  const soft = await bundleJson([...args, "--mix", "router"]);
+  const w = soft.route.weights;
+  assert.equal(soft.route.mix, "router");
+  assert.deepEqual(Object.keys(w), ["en", "fr", "de", "py", "common"]);
+  assert.ok(Math.abs(Object.values(w).reduce((a, b) => a + b, 0) - 1) < 1e-9);
+  assert.ok(w.fr! > w.en! && w.fr! > w.py!, JSON.stringify(w));
+  assert.deepEqual((await bundleJson([...args, "--mix", "router"])).tokens, soft.tokens);
+  const forced = await bundleJson([...args, "--expert", "de"]);
+  assert.deepEqual(forced.route.weights, { de: 1 });
+  const bad = await moe(["generate", await moeCEBundle, "x", "--mix", "router", "--expert", "en"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--expert with --mix router/);
 });

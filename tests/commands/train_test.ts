@@ -111,10 +111,15 @@ Deno.test("moe train refuses shards whose vocab size differs from --vocab-size",
   );
 });
 
-Deno.test("moe export writes Hugging Face GPT-2 safetensors and config from a run", async () => {
+Deno.test("moe export writes Hugging Face GPT-2 safetensors and config, with the run's --dropout", async () => {
   const { dir } = await byteShards({ classes: ["en", "py"], trainBytes: 5_000 });
   const root = await Deno.makeTempDir();
-  assert.equal((await moe(trainArgs(dir, join(root, "run"), 3))).code, 0);
+  const trained = await moe([...trainArgs(dir, join(root, "run"), 3), "--dropout", "0.1"]);
+  assert.equal(trained.code, 0, trained.stderr);
+  const saved = JSON.parse(
+    await Deno.readTextFile(join(root, "run", "step-000003", "config.json")),
+  );
+  assert.equal(saved.model.dropout, 0.1);
   const r = await moe([
     "export",
     "--checkpoint",
@@ -130,6 +135,7 @@ Deno.test("moe export writes Hugging Face GPT-2 safetensors and config from a ru
   assert.equal(Object.keys(tensors).length, 2 + 2 * 12 + 2);
   const config = JSON.parse(await Deno.readTextFile(join(root, "hf", "config.json")));
   assert.deepEqual([config.model_type, config.n_layer, config.vocab_size], ["gpt2", 2, 258]);
+  assert.deepEqual([config.embd_pdrop, config.attn_pdrop, config.resid_pdrop], [0.1, 0.1, 0.1]);
   assert.ok((await Deno.stat(join(root, "hf", "tokenizer.json"))).isFile);
 });
 

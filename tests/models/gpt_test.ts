@@ -8,48 +8,12 @@ import {
   gptConfig,
   initGPT,
 } from "../../models/gpt.ts";
-import { readFixtureText } from "../_support/fixture_text.ts";
-import { int64, openTrainer } from "../_support/ort_train.ts";
+import { int64 } from "../_support/ort_train.ts";
 
 const TINY = GPT_CONFIGS.tiny;
 
-async function fixtureBatch(batch: number, seqLen: number) {
-  const bytes = new TextEncoder().encode(await readFixtureText("en"));
-  const tokens: number[] = [], targets: number[] = [];
-  for (let b = 0; b < batch; b++) {
-    const at = b * 997;
-    for (let t = 0; t < seqLen; t++) {
-      tokens.push(bytes[at + t]!);
-      targets.push(bytes[at + t + 1]!);
-    }
-  }
-  return { tokens, targets };
-}
-
-Deno.test("a 2-layer GPT overfits a fixture batch of UTF-8 bytes to near-zero loss", async () => {
-  const batch = 4, seqLen = 32;
-  const step = buildGPTTraining(TINY, { batch, seqLen, seed: 1 }, {
-    beta1: 0.9,
-    beta2: 0.99,
-    eps: 1e-8,
-    weightDecay: 0,
-    clipNorm: 1,
-  });
-  const trainer = await openTrainer(step);
-  const { tokens, targets } = await fixtureBatch(batch, seqLen);
-  const data = { tokens: int64(tokens, [batch, seqLen]), targets: int64(targets, [batch, seqLen]) };
-  const losses: number[] = [];
-  for (let t = 1; t <= 200; t++) losses.push((await trainer.run(data, 1e-2, t)).loss!);
-  await trainer.release();
-  assert.ok(
-    Math.abs(losses[0]! - Math.log(256)) < 0.3,
-    `initial loss ${losses[0]} should be near ln 256`,
-  );
-  assert.ok(losses.at(-1)! < 0.05, `final loss ${losses.at(-1)}`);
-});
-
-Deno.test("every op the GPT training graph emits has a gradient rule or is non-differentiable", () => {
-  const step = buildGPTTraining(TINY, { batch: 1, seqLen: 8 });
+Deno.test("every op the GPT training graph emits, dropout included, has a gradient rule or is non-differentiable", () => {
+  const step = buildGPTTraining({ ...TINY, dropout: 0.1 }, { batch: 1, seqLen: 8 });
   const known = new Set<string>([...GRAD_RULES.map((r) => r.op), ...NON_DIFFERENTIABLE]);
   // The backward and optimizer nodes (ScatterND, Pad, Min…) are never differentiated themselves.
   const forward = step.graph.nodes.filter((n) =>

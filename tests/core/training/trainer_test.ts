@@ -64,6 +64,25 @@ Deno.test("a resumed run logs exactly the losses of an uninterrupted run", async
   assert.deepEqual(resumed.map(withoutTiming), uninterrupted.map(withoutTiming));
 });
 
+Deno.test("with dropout and accumulation, a resumed run logs exactly the losses of an uninterrupted run", async () => {
+  const { dir, tokenizer } = await byteShards({ trainBytes: 10_000 });
+  const backend = await cpu();
+  const full = await Deno.makeTempDir(), cut = await Deno.makeTempDir();
+  const plain = await Deno.makeTempDir();
+  const o = options(dir, 10, { checkpointEvery: 4, evalEvery: 5, batch: 4, accumulate: 2 });
+  const dropping = { ...o, model: { ...o.model, dropout: 0.1 } };
+  await train(dropping, { backend, out: full, tokenizerPath: tokenizer });
+  await train(dropping, { backend, out: cut, tokenizerPath: tokenizer, haltAfter: 6 });
+  await train(dropping, { backend, out: cut, tokenizerPath: tokenizer, resume: true });
+  const resumed = await metrics(cut), uninterrupted = await metrics(full);
+  assert.deepEqual(resumed.map(withoutTiming), uninterrupted.map(withoutTiming));
+  // The masks are on: the same run without dropout logs other training losses.
+  await train(o, { backend, out: plain, tokenizerPath: tokenizer });
+  const losses = async (out: string) =>
+    (await metrics(out)).filter((m) => m.loss !== undefined).map((m) => m.loss);
+  assert.notDeepEqual(await losses(plain), await losses(full));
+});
+
 Deno.test("a sequential run raises the first class's loss while later classes train", async () => {
   const { dir, tokenizer } = await byteShards({ classes: ["py", "de"], trainBytes: 30_000 });
   const out = await Deno.makeTempDir();
