@@ -19,10 +19,12 @@ import {
 } from "../core/experiments/mod.ts";
 import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
 import { withStopOnSigint } from "./_training.ts";
+import { alphaCommand, lossScheduleCommand } from "./experiment_distill.ts";
+import { moeVariantsCommand } from "./experiment_moe.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
 
 /** Flags every experiment has. */
-interface ExperimentFlags extends GlobalOptions {
+export interface ExperimentFlags extends GlobalOptions {
   scale: Scale;
   seeds: number;
   seed: number;
@@ -45,11 +47,14 @@ Examples:
   moe experiment forgetting --data .demo/tokens --out experiments/forgetting-tiny
   moe experiment forgetting --data data/tokens --scale small --seeds 3 --out docs/results/forgetting`,
     )
-    .addCommand(forgettingCommand());
+    .addCommand(forgettingCommand())
+    .addCommand(alphaCommand())
+    .addCommand(lossScheduleCommand())
+    .addCommand(moeVariantsCommand());
 }
 
 /** A subcommand with the flags every experiment shares. */
-function experimentSubcommand(name: string, description: string): Command {
+export function experimentSubcommand(name: string, description: string): Command {
   return standardCommand(name, description)
     .addOption(
       new Option("--scale <SIZE>", "tiny: seconds on fixtures; small: ≤ 1 h CPU; paper: GPU")
@@ -143,7 +148,7 @@ Examples:
 }
 
 /** Opens the backend, handles --force and SIGINT, and runs the experiment. */
-async function run<P>(
+export async function run<P>(
   exp: Experiment<P>,
   params: P,
   flags: ExperimentFlags,
@@ -171,7 +176,8 @@ async function clearExperiment(out: string): Promise<void> {
   await Deno.remove(out, { recursive: true });
 }
 
-function overview(o: ExperimentOutcome) {
+/** The sub-runs and files of an outcome, for `--json`. */
+export function overview(o: ExperimentOutcome) {
   const flat = o.results.flat();
   return {
     subRuns: flat.map((r) => ({ name: r.name, seed: r.seed, status: r.status, ranNow: r.ranNow })),
@@ -179,7 +185,8 @@ function overview(o: ExperimentOutcome) {
   };
 }
 
-function printOverview(flags: ExperimentFlags, o: ExperimentOutcome): void {
+/** One line: how many sub-runs are done and where the report is. */
+export function printOverview(flags: ExperimentFlags, o: ExperimentOutcome): void {
   const flat = o.results.flat();
   const now = flat.filter((r) => r.ranNow).length;
   console.log(

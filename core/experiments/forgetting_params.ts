@@ -4,12 +4,10 @@
  *
  * @module
  */
-import { resolve } from "node:path";
 import { UsageError } from "../cli/mod.ts";
-import { openTokens } from "../tokenizer/mod.ts";
-import { findTokenizer, resolveModel } from "../training/mod.ts";
 import type { GPTConfig } from "../../models/gpt.ts";
 import type { Scale } from "./experiment.ts";
+import { experimentData, experimentModel, type Overrides, withOverrides } from "./scale_preset.ts";
 
 /** Everything that defines a forgetting study (saved in `experiment.json`). */
 export interface ForgettingParams {
@@ -96,9 +94,7 @@ export const FORGETTING_PRESETS: Readonly<Record<Scale, ForgettingPreset>> = {
 
 /** Flags that override a preset (undefined: keep the preset's). */
 export type ForgettingOverrides =
-  & {
-    [K in keyof ForgettingPreset]?: ForgettingPreset[K] | undefined;
-  }
+  & Overrides<ForgettingPreset>
   & { order?: string[] | undefined; tokenizer?: string | undefined };
 
 /**
@@ -116,10 +112,10 @@ export async function forgettingParams(
   data: string,
   overrides: ForgettingOverrides = {},
 ): Promise<ForgettingParams> {
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  const p = { ...FORGETTING_PRESETS[scale], ...defined } as ForgettingPreset;
-  const manifest = await openTokens(data);
-  const tokenizerPath = await findTokenizer(data, manifest, overrides.tokenizer);
+  const { order: _, tokenizer, ...flags } = overrides;
+  const p = withOverrides(FORGETTING_PRESETS[scale], flags);
+  const shards = await experimentData(data, tokenizer);
+  const manifest = shards.manifest;
   const order = overrides.order ?? manifest.classes;
   if (
     new Set(order).size !== order.length || order.length !== manifest.classes.length ||
@@ -131,17 +127,7 @@ export async function forgettingParams(
       } exactly once`,
     );
   }
-  const { name, model } = await resolveModel(p.config, {
-    layers: p.layers,
-    dModel: p.dModel,
-    heads: p.heads,
-    contextLength: p.contextLength,
-  }, manifest.tokenizer.vocabSize);
-  if (p.seqLen > model.contextLength) {
-    throw new UsageError(
-      `Invalid --seq-len ${p.seqLen}: it exceeds the context length ${model.contextLength}`,
-    );
-  }
+  const { name, model } = await experimentModel(p, manifest.tokenizer.vocabSize, p.seqLen);
   const unit = order.length * p.evalsPerPhase;
   if (p.steps % unit !== 0) {
     throw new UsageError(
@@ -150,8 +136,8 @@ export async function forgettingParams(
   }
   return {
     scale,
-    data: resolve(data),
-    tokenizerPath: resolve(tokenizerPath),
+    data: shards.data,
+    tokenizerPath: shards.tokenizerPath,
     order,
     modelName: name,
     model,

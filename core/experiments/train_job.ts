@@ -8,7 +8,7 @@
 import { basename, dirname, join } from "node:path";
 import type { Progress } from "../cli/mod.ts";
 import { distill, type DistillSource } from "../distill/mod.ts";
-import { train, type TrainOptions } from "../training/mod.ts";
+import { train, type TrainContext, type TrainOptions, type TrainSummary } from "../training/mod.ts";
 import type { JobContext, SubRun } from "./experiment.ts";
 
 /** What {@linkcode trainJob} needs besides the training options. */
@@ -25,6 +25,15 @@ export interface TrainJobSpec {
    * teacher may be another sub-run, whose directory is known only when the job runs.
    */
   distill?: (ctx: JobContext) => DistillSource;
+  /**
+   * Train with this instead of `train()` / `distill()` (e.g. a JEET or MoE-CE mixture with
+   * `trainMoE`); it gets the options with the sub-run's seed and the loop's context.
+   */
+  trainer?: (
+    options: TrainOptions,
+    trainCtx: TrainContext,
+    ctx: JobContext,
+  ) => Promise<TrainSummary>;
 }
 
 /**
@@ -62,7 +71,9 @@ export function trainJob(spec: TrainJobSpec): SubRun {
         ...(ctx.env.stop ? { stop: ctx.env.stop } : {}),
         ...(haltAfter !== undefined ? { haltAfter } : {}),
       };
-      const summary = spec.distill
+      const summary = spec.trainer
+        ? await spec.trainer(options, trainCtx, ctx)
+        : spec.distill
         ? await distill(options, spec.distill(ctx), trainCtx)
         : await train(options, trainCtx);
       if (summary.steps < options.lr.steps) {

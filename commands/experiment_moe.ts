@@ -1,0 +1,115 @@
+/**
+ * `moe experiment moe-variants`: PLE vs JEET vs MoE-CE (with and without its common expert),
+ * the common expert alone and oracle routing, every student distilled from one teacher on an
+ * equal budget per class; per-class perplexity, parameters, routing accuracy, the paper's claim.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { moeVariantsExperiment, moeVariantsParams } from "../core/experiments/mod.ts";
+import type { VariantsClaim } from "../core/experiments/mod.ts";
+import { addDistillOptions, type DistillFlags, distillSettings } from "./_training.ts";
+import { action, numberIn, printJson } from "./_run.ts";
+import {
+  type ExperimentFlags,
+  experimentSubcommand,
+  overview,
+  printOverview,
+  run,
+} from "./experiment.ts";
+
+interface MoEVariantsFlags extends ExperimentFlags, DistillFlags {
+  data: string;
+  router?: string;
+  tokenizer?: string;
+  stepsPerClass?: number;
+  teacherSteps?: number;
+  batch?: number;
+  seqLen?: number;
+  lr?: number;
+  layers?: number;
+  dModel?: number;
+  heads?: number;
+  ctx?: number;
+  evalRows?: number;
+}
+
+const int = (min: number, max: number) => numberIn(min, max, true);
+
+/** The `moe-variants` subcommand. */
+export function moeVariantsCommand(): Command {
+  const cmd = experimentSubcommand(
+    "moe-variants",
+    "PLE vs JEET vs MoE-CE (± common expert), common alone, oracle: per-class perplexity, parameters",
+  )
+    .requiredOption("--data <DIR>", "token shard directory (moe tokenizer encode)")
+    .option("--router <FILE>", "router of the shards' classes (moe router train); required")
+    .option("--tokenizer <FILE>", "tokenizer.json of the shards (default: the manifest's)")
+    .option(
+      "--steps-per-class <N>",
+      "steps of --batch rows per class, every variant (overrides the scale)",
+      int(1, 1e9),
+    )
+    .option(
+      "--teacher-steps <N>",
+      "steps of the teacher trained when no --teacher is given",
+      int(1, 1e9),
+    )
+    .option(
+      "--batch <N>",
+      "rows per step, a multiple of the classes (overrides the scale)",
+      int(1, 65536),
+    )
+    .option("--seq-len <N>", "tokens per row (overrides the scale)", int(1, 65536))
+    .option("--lr <X>", "students' peak learning rate (overrides the scale)", numberIn(0, 10))
+    .option("--layers <N>", "students' transformer blocks (overrides the scale)", int(1, 256))
+    .option("--d-model <N>", "students' residual width (overrides the scale)", int(1, 65536))
+    .option("--heads <N>", "students' attention heads (overrides the scale)", int(1, 1024))
+    .option("--ctx <N>", "students' context length (overrides the scale)", int(2, 65536))
+    .option("--eval-rows <N>", "validation sequences per class (overrides the scale)", int(1, 1e9));
+  return addDistillOptions(cmd, "teacher run or checkpoint (default: train one at the scale)")
+    .addHelpText(
+      "after",
+      `
+Sub-runs per seed: teacher (unless --teacher), one PLE expert per class, a common expert
+(balanced), JEET and MoE-CE (KD from the teacher), then "eval": the bundles assembled with
+--router and evaluated on the validation split. Every variant trains the same steps per class.
+Re-running the same command skips finished sub-runs and resumes failed or interrupted ones.
+
+Examples:
+  moe router train --data data/balanced --out router.json
+  moe experiment moe-variants --data .demo/tokens --router .demo/router.json --out experiments/moe-variants-tiny
+  moe experiment moe-variants --data data/tokens --router router.json --teacher runs/teacher \\
+    --scale small --seeds 2 --out docs/results/moe-variants`,
+    )
+    .action(action(async (flags: MoEVariantsFlags) => {
+      const params = await moeVariantsParams(flags.scale, flags.data, {
+        router: flags.router,
+        tokenizer: flags.tokenizer,
+        teacher: flags.teacher,
+        distill: distillSettings(flags),
+        stepsPerClass: flags.stepsPerClass,
+        teacherSteps: flags.teacherSteps,
+        batch: flags.batch,
+        seqLen: flags.seqLen,
+        lr: flags.lr,
+        layers: flags.layers,
+        dModel: flags.dModel,
+        heads: flags.heads,
+        contextLength: flags.ctx,
+        evalRows: flags.evalRows,
+      });
+      const outcome = await run(moeVariantsExperiment, params, flags);
+      const { claim, summary } = outcome.report as {
+        claim: VariantsClaim;
+        summary: Record<string, { title: string; ppl: { mean: number; std: number; n: number } }>;
+      };
+      if (flags.json) return printJson({ out: flags.out, ...overview(outcome), claim, summary });
+      printOverview(flags, outcome);
+      for (const s of Object.values(summary)) {
+        const std = s.ppl.n > 1 ? ` ± ${s.ppl.std.toFixed(2)}` : "";
+        console.log(`  ${s.title}: perplexity ${s.ppl.mean.toFixed(2)}${std}`);
+      }
+      console.log(claim.text.replaceAll("**", ""));
+    }));
+}

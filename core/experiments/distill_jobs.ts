@@ -1,0 +1,136 @@
+/**
+ * The sub-runs of the distillation experiments: the teacher (given, or trained at the scale),
+ * the teacher's validation on the students' windows (the reference line of the reports), and
+ * one student per setting — all students with the same seed, data order and budget, so they
+ * differ only in the setting under study.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { writeFileAtomic } from "../cli/mod.ts";
+import { type DistillSettings, loadTeacher, teacherValidation } from "../distill/mod.ts";
+import { ADAMW_DEFAULTS } from "../optim/mod.ts";
+import type { LrSchedule, TrainOptions } from "../training/mod.ts";
+import type { SubRun } from "./experiment.ts";
+import type { DistillParams } from "./distill_params.ts";
+import { teacherAfter, teacherDir, type TeacherPlan, teacherSubRuns } from "./teacher_job.ts";
+import { trainJob } from "./train_job.ts";
+
+/** Name of the sub-run that evaluates the teacher on the students' validation windows. */
+export const TEACHER_VAL_RUN = "teacher-val";
+
+/** 5 % linear warm-up, then cosine decay to a tenth of the peak (the paper's schedule). */
+function cosine(lr: number, steps: number): LrSchedule {
+  return { lr, minLr: lr / 10, warmup: Math.round(steps * 0.05), steps, decay: "cosine" };
+}
+
+/**
+ * A student's training options: balanced batches of its classes, evaluated and checkpointed
+ * `p.evals` times.
+ *
+ * @param p The experiment's parameters.
+ * @param seed The seed (initialization and data order).
+ * @returns Options for `distill()`.
+ *
+ * @example
+ * ```ts
+ * import { studentOptions } from "./distill_jobs.ts";
+ * import { GPT_CONFIGS } from "../../models/gpt.ts";
+ * import type { DistillParams } from "./distill_params.ts";
+ * const p = { data: "d", modelName: "tiny", model: GPT_CONFIGS.tiny, batch: 8, seqLen: 64, steps: 100,
+ *   lr: 3e-3, classes: ["fr"], evals: 4, evalRows: 16 } as DistillParams;
+ * console.assert(studentOptions(p, 1).evalEvery === 25);
+ * ```
+ */
+export function studentOptions(p: DistillParams, seed: number): TrainOptions {
+  const every = p.steps / p.evals;
+  return {
+    data: p.data,
+    modelName: p.modelName,
+    model: p.model,
+    batch: p.batch,
+    accumulate: 1, // distillation runs one micro-batch per step
+    seqLen: p.seqLen,
+    lr: cosine(p.lr, p.steps),
+    adamw: ADAMW_DEFAULTS,
+    schedule: "balanced",
+    order: p.classes,
+    evalEvery: every,
+    evalRows: p.evalRows,
+    checkpointEvery: every,
+    keep: 1,
+    seed,
+  };
+}
+
+/**
+ * Where the experiment's teacher comes from: the given checkpoint, or a training job on balanced
+ * batches of every class with the students' batch geometry, evaluated and checkpointed 4 times.
+ *
+ * @example
+ * ```ts
+ * import { teacherPlan } from "./distill_jobs.ts";
+ * import type { DistillParams } from "./distill_params.ts";
+ * const p = { teacher: null, teacherTraining: { steps: 200, lr: 3e-3, classes: ["en", "fr"] }, classes: ["fr"], steps: 100, evals: 4 } as DistillParams;
+ * const plan = teacherPlan(p, 1);
+ * console.assert(plan.given === null && plan.options.order.join() === "en,fr" && plan.options.lr.steps === 200);
+ * ```
+ */
+export function teacherPlan(p: DistillParams, seed: number): TeacherPlan {
+  const t = p.teacherTraining;
+  const base = studentOptions(p, seed);
+  const options: TrainOptions = t === null ? base : {
+    ...base,
+    modelName: t.modelName,
+    model: t.model,
+    lr: cosine(t.lr, t.steps),
+    order: t.classes,
+    evalEvery: Math.max(1, Math.floor(t.steps / 4)),
+    checkpointEvery: Math.max(1, Math.floor(t.steps / 4)),
+  };
+  return { given: p.teacher, options, tokenizerPath: p.tokenizerPath };
+}
+
+/**
+ * The sub-runs every distillation experiment starts with: the teacher's training (when none is
+ * given) and its validation on the students' windows (one `eval` record at the students' last
+ * step, so the reports can draw it beside them).
+ */
+export function teacherRuns(p: DistillParams, seed: number, plan: TeacherPlan): SubRun[] {
+  const val: SubRun = {
+    name: TEACHER_VAL_RUN,
+    title: "teacher on the students' validation windows",
+    after: teacherAfter(plan),
+    async run(dir, ctx) {
+      const teacher = await loadTeacher(teacherDir(plan, ctx));
+      const o = studentOptions(p, seed);
+      const val = await teacherValidation(ctx.env.backend, teacher, o, p.classes);
+      const record = { event: "eval", step: p.steps, teacher: teacher.dir, val };
+      await writeFileAtomic(join(dir, "metrics.jsonl"), JSON.stringify(record) + "\n");
+    },
+  };
+  return [...teacherSubRuns(plan), val];
+}
+
+/** One student: `settings` (α rule, loss schedule) on top of the experiment's KD settings. */
+export function studentRun(
+  p: DistillParams,
+  seed: number,
+  plan: TeacherPlan,
+  run: { name: string; title: string; settings: Pick<DistillSettings, "alpha" | "lossSchedule"> },
+): SubRun {
+  return trainJob({
+    name: run.name,
+    title: run.title,
+    options: studentOptions(p, seed),
+    tokenizerPath: p.tokenizerPath,
+    after: teacherAfter(plan),
+    distill: (ctx) => ({
+      teacher: teacherDir(plan, ctx),
+      cache: null,
+      kd: p.kd,
+      temperature: p.temperature,
+      ...run.settings,
+    }),
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * The rows the MoE-variants study compares (which bundle, which `evaluateBundle` row) and what
+ * its `eval` sub-run writes.
+ *
+ * @module
+ */
+import type { RoutingReport, Score } from "../moe/mod.ts";
+import type { MoEVariant } from "../../models/moe.ts";
+
+/** Name of the evaluation sub-run; it writes {@linkcode EVAL_FILE} into its directory. */
+export const EVAL_RUN = "eval";
+/** The evaluation's results (a {@linkcode VariantsEval}). */
+export const EVAL_FILE = "eval.json";
+
+/** One row of the comparison: which bundle and which `evaluateBundle` row it is. */
+export interface VariantRow {
+  key: string;
+  title: string;
+  bundle: "ple" | MoEVariant;
+  row: string;
+}
+
+/** The rows of the report, in order. */
+export const VARIANT_ROWS: readonly VariantRow[] = [
+  { key: "teacher", title: "teacher", bundle: "ple", row: "teacher" },
+  {
+    key: "common",
+    title: "common expert alone (distilled, balanced)",
+    bundle: "ple",
+    row: "common",
+  },
+  { key: "ple-routed", title: "PLE, routed", bundle: "ple", row: "routed" },
+  { key: "ple-oracle", title: "PLE, oracle routing", bundle: "ple", row: "oracle" },
+  { key: "jeet-routed", title: "JEET, routed", bundle: "jeet", row: "routed" },
+  { key: "jeet-oracle", title: "JEET, oracle routing", bundle: "jeet", row: "oracle" },
+  {
+    key: "moe-ce-routed+common",
+    title: "MoE-CE, routed + common",
+    bundle: "moe-ce",
+    row: "routed+common",
+  },
+  {
+    key: "moe-ce-oracle+common",
+    title: "MoE-CE, oracle + common",
+    bundle: "moe-ce",
+    row: "oracle+common",
+  },
+  {
+    key: "moe-ce-routed",
+    title: "MoE-CE, routed, without common",
+    bundle: "moe-ce",
+    row: "routed",
+  },
+  { key: "moe-ce-common", title: "MoE-CE common stack alone", bundle: "moe-ce", row: "common" },
+];
+
+/** What the `eval` sub-run writes. */
+export interface VariantsEval {
+  seqLen: number;
+  /** Sequences evaluated per class. */
+  sequences: Record<string, number>;
+  rows: { key: string; perClass: Record<string, Score>; mean: Score }[];
+  routing: Record<string, RoutingReport>;
+}
