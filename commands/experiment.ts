@@ -68,11 +68,8 @@ export function experimentSubcommand(name: string, description: string): Command
     .option("--force", "delete an earlier experiment in --out and start afresh");
 }
 
-interface ForgettingFlags extends ExperimentFlags {
-  data: string;
-  order?: string;
-  tokenizer?: string;
-  steps?: number;
+/** The batch and model flags every experiment takes to override its scale. */
+export interface ScaleFlags {
   batch?: number;
   seqLen?: number;
   lr?: number;
@@ -80,12 +77,48 @@ interface ForgettingFlags extends ExperimentFlags {
   dModel?: number;
   heads?: number;
   ctx?: number;
-  evalsPerPhase?: number;
   evalRows?: number;
 }
 
+/**
+ * Adds the {@linkcode ScaleFlags} options.
+ *
+ * @param cmd The experiment's subcommand.
+ * @param whose Whose model they shape, for the help (e.g. "students' ").
+ */
+export function addScaleOptions(cmd: Command, whose = ""): Command {
+  const over = "(overrides the scale)";
+  return cmd
+    .option("--batch <N>", `rows per batch ${over}`, int(1, 65536))
+    .option("--seq-len <N>", `tokens per row ${over}`, int(1, 65536))
+    .option("--lr <X>", `${whose}peak learning rate ${over}`, numberIn(0, 10))
+    .option("--layers <N>", `${whose}transformer blocks ${over}`, int(1, 256))
+    .option("--d-model <N>", `${whose}residual width ${over}`, int(1, 65536))
+    .option("--heads <N>", `${whose}attention heads ${over}`, int(1, 1024))
+    .option("--ctx <N>", `${whose}context length ${over}`, int(2, 65536))
+    .option("--eval-rows <N>", `validation rows per class ${over}`, int(1, 1e9));
+}
+
+/** The model part of {@linkcode ScaleFlags}, named as the parameter resolvers take it. */
+export function modelOverrides(f: ScaleFlags): {
+  layers: number | undefined;
+  dModel: number | undefined;
+  heads: number | undefined;
+  contextLength: number | undefined;
+} {
+  return { layers: f.layers, dModel: f.dModel, heads: f.heads, contextLength: f.ctx };
+}
+
+interface ForgettingFlags extends ExperimentFlags, ScaleFlags {
+  data: string;
+  order?: string;
+  tokenizer?: string;
+  steps?: number;
+  evalsPerPhase?: number;
+}
+
 function forgettingCommand(): Command {
-  return experimentSubcommand(
+  const cmd = experimentSubcommand(
     "forgetting",
     "Sequential vs balanced training (vs MoE): per-class validation after every phase, forgetting",
   )
@@ -93,20 +126,13 @@ function forgettingCommand(): Command {
     .option("--order <A,B,…>", "class order of the sequential phases (default: the shards')")
     .option("--tokenizer <FILE>", "tokenizer.json of the shards (default: the manifest's)")
     .option("--steps <N>", "optimizer steps per regime (overrides the scale)", int(1, 1e9))
-    .option("--batch <N>", "rows per batch (overrides the scale)", int(1, 65536))
-    .option("--seq-len <N>", "tokens per row (overrides the scale)", int(1, 65536))
-    .option("--lr <X>", "peak learning rate (overrides the scale)", numberIn(0, 10))
-    .option("--layers <N>", "transformer blocks (overrides the scale)", int(1, 256))
-    .option("--d-model <N>", "residual width (overrides the scale)", int(1, 65536))
-    .option("--heads <N>", "attention heads (overrides the scale)", int(1, 1024))
-    .option("--ctx <N>", "context length (overrides the scale)", int(2, 65536))
-    .option("--evals-per-phase <N>", "evaluations per phase (overrides the scale)", int(1, 1000))
-    .option("--eval-rows <N>", "validation rows per class (overrides the scale)", int(1, 1e9))
+    .option("--evals-per-phase <N>", "evaluations per phase (overrides the scale)", int(1, 1000));
+  return addScaleOptions(cmd)
     .addHelpText(
       "after",
       `
 Regimes: (a) sequential, one class after another; (b) one session with balanced batches; (c) the
-MoE of per-class experts (pending moe distill/assemble). Same model and token budget for all.
+MoE of per-class experts (oracle routing). Same model and token budget for all.
 Re-running the same command skips finished sub-runs and resumes failed or interrupted ones.
 
 Examples:
@@ -122,10 +148,7 @@ Examples:
         batch: flags.batch,
         seqLen: flags.seqLen,
         lr: flags.lr,
-        layers: flags.layers,
-        dModel: flags.dModel,
-        heads: flags.heads,
-        contextLength: flags.ctx,
+        ...modelOverrides(flags),
         evalsPerPhase: flags.evalsPerPhase,
         evalRows: flags.evalRows,
       });

@@ -19,29 +19,25 @@ import {
 } from "../core/experiments/mod.ts";
 import { action, numberIn, printJson } from "./_run.ts";
 import {
+  addScaleOptions,
   type ExperimentFlags,
   experimentSubcommand,
+  modelOverrides,
   overview,
   printOverview,
   run,
+  type ScaleFlags,
 } from "./experiment.ts";
 
 const int = (min: number, max: number) => numberIn(min, max, true);
 
-interface DistillExperimentFlags extends ExperimentFlags {
+interface DistillExperimentFlags extends ExperimentFlags, ScaleFlags {
   data: string;
   teacher?: string;
   teacherSteps?: number;
   lang?: string;
   tokenizer?: string;
   steps?: number;
-  batch?: number;
-  seqLen?: number;
-  lr?: number;
-  layers?: number;
-  dModel?: number;
-  heads?: number;
-  ctx?: number;
   temperature?: number;
   kd?: "forward" | "reverse";
   alpha?: string;
@@ -53,16 +49,8 @@ interface DistillExperimentFlags extends ExperimentFlags {
 const OVERRIDES: [string, string, (v: string) => number][] = [
   ["--teacher-steps <N>", "steps of the teacher trained when no --teacher", int(1, 1e9)],
   ["--steps <N>", "optimizer steps per student", int(1, 1e9)],
-  ["--batch <N>", "rows per batch", int(1, 65536)],
-  ["--seq-len <N>", "tokens per row", int(1, 65536)],
-  ["--lr <X>", "students' peak learning rate", numberIn(0, 10)],
-  ["--layers <N>", "students' transformer blocks", int(1, 256)],
-  ["--d-model <N>", "students' residual width", int(1, 65536)],
-  ["--heads <N>", "students' attention heads", int(1, 1024)],
-  ["--ctx <N>", "students' context length", int(2, 65536)],
   ["--temperature <T>", "softmax temperature of the KD term", numberIn(0.05, 100)],
   ["--evals <N>", "evaluations (and checkpoints) per student", int(1, 1000)],
-  ["--eval-rows <N>", "validation rows per class", int(1, 1e9)],
 ];
 
 /** A distillation experiment's subcommand: the shared flags and the scale overrides. */
@@ -75,7 +63,7 @@ function distillSubcommand(name: string, description: string): Command {
   for (const [flags, help, parse] of OVERRIDES) {
     cmd.option(flags, `${help} (overrides the scale)`, parse);
   }
-  return cmd.addOption(
+  return addScaleOptions(cmd, "students' ").addOption(
     new Option("--kd <DIR>", "KD direction: forward KL(p_T‖q_S) or reverse (overrides the scale)")
       .choices(["forward", "reverse"]),
   );
@@ -88,12 +76,7 @@ function params(flags: DistillExperimentFlags): Promise<DistillParams> {
     teacherSteps: flags.teacherSteps,
     lang: flags.lang,
     tokenizer: flags.tokenizer,
-    student: {
-      layers: flags.layers,
-      dModel: flags.dModel,
-      heads: flags.heads,
-      contextLength: flags.ctx,
-    },
+    student: modelOverrides(flags),
     steps: flags.steps,
     batch: flags.batch,
     seqLen: flags.seqLen,

@@ -11,27 +11,22 @@ import type { VariantsClaim } from "../core/experiments/mod.ts";
 import { addDistillOptions, type DistillFlags, distillSettings } from "./_training.ts";
 import { action, numberIn, printJson } from "./_run.ts";
 import {
+  addScaleOptions,
   type ExperimentFlags,
   experimentSubcommand,
+  modelOverrides,
   overview,
   printOverview,
   run,
+  type ScaleFlags,
 } from "./experiment.ts";
 
-interface MoEVariantsFlags extends ExperimentFlags, DistillFlags {
+interface MoEVariantsFlags extends ExperimentFlags, DistillFlags, ScaleFlags {
   data: string;
   router?: string;
   tokenizer?: string;
   stepsPerClass?: number;
   teacherSteps?: number;
-  batch?: number;
-  seqLen?: number;
-  lr?: number;
-  layers?: number;
-  dModel?: number;
-  heads?: number;
-  ctx?: number;
-  evalRows?: number;
 }
 
 const int = (min: number, max: number) => numberIn(min, max, true);
@@ -54,20 +49,11 @@ export function moeVariantsCommand(): Command {
       "--teacher-steps <N>",
       "steps of the teacher trained when no --teacher is given",
       int(1, 1e9),
-    )
-    .option(
-      "--batch <N>",
-      "rows per step, a multiple of the classes (overrides the scale)",
-      int(1, 65536),
-    )
-    .option("--seq-len <N>", "tokens per row (overrides the scale)", int(1, 65536))
-    .option("--lr <X>", "students' peak learning rate (overrides the scale)", numberIn(0, 10))
-    .option("--layers <N>", "students' transformer blocks (overrides the scale)", int(1, 256))
-    .option("--d-model <N>", "students' residual width (overrides the scale)", int(1, 65536))
-    .option("--heads <N>", "students' attention heads (overrides the scale)", int(1, 1024))
-    .option("--ctx <N>", "students' context length (overrides the scale)", int(2, 65536))
-    .option("--eval-rows <N>", "validation sequences per class (overrides the scale)", int(1, 1e9));
-  return addDistillOptions(cmd, "teacher run or checkpoint (default: train one at the scale)")
+    );
+  return addDistillOptions(
+    addScaleOptions(cmd, "students' "),
+    "teacher run or checkpoint (default: train one at the scale)",
+  )
     .addHelpText(
       "after",
       `
@@ -93,10 +79,7 @@ Examples:
         batch: flags.batch,
         seqLen: flags.seqLen,
         lr: flags.lr,
-        layers: flags.layers,
-        dModel: flags.dModel,
-        heads: flags.heads,
-        contextLength: flags.ctx,
+        ...modelOverrides(flags),
         evalRows: flags.evalRows,
       });
       const outcome = await run(moeVariantsExperiment, params, flags);
