@@ -45,6 +45,12 @@ export interface SessionOptions {
    * 2-thread prefill session slows a 1-thread decoding step by ~1.5× on a 2-core box).
    */
   spinning?: boolean;
+  /**
+   * Whether the session keeps freed buffers in a memory arena for its next run (cpu; default
+   * true). `false` for big training steps: the arena keeps each session's peak (activations of
+   * hundreds of MB) for good, one per graph, on top of the state.
+   */
+  arena?: boolean;
 }
 
 /**

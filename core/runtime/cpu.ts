@@ -52,6 +52,7 @@ export async function openCpu(options: BackendOptions = {}): Promise<Backend> {
           executionMode: "sequential",
           graphOptimizationLevel: "all",
           logSeverityLevel: 3, // errors only: no per-session notes on stderr
+          enableCpuMemArena: options?.arena ?? true,
           ...(options?.spinning === false ? { extra: NO_SPINNING } : {}),
         },
       }),
