@@ -30,7 +30,7 @@ export interface JobContext {
 
 /** One job of an experiment. */
 export interface SubRun {
-  /** Unique within the experiment, `[a-z0-9-]+`; its directory is `OUT/runs/NAME/seed-N`. */
+  /** Unique within the experiment, `[a-z0-9.-]+`; its directory is `OUT/runs/NAME/seed-N`. */
   name: string;
   /** What it is, for the report. */
   title: string;
