@@ -9,21 +9,17 @@
 import { join } from "node:path";
 import { writeFileAtomic } from "../cli/mod.ts";
 import { type DistillSettings, loadTeacher, teacherValidation } from "../distill/mod.ts";
-import { ADAMW_DEFAULTS } from "../optim/mod.ts";
-import type { LrSchedule, TrainOptions } from "../training/mod.ts";
+import type { TrainOptions } from "../training/mod.ts";
 import type { SubRun } from "./experiment.ts";
 import type { DistillParams } from "./distill_params.ts";
 import { teacherAfter, teacherDir, type TeacherPlan, teacherSubRuns } from "./teacher_job.ts";
+import { experimentTrainOptions } from "./run_options.ts";
 import { trainJob } from "./train_job.ts";
 
 /** Name of the sub-run that evaluates the teacher on the students' validation windows. */
 export const TEACHER_VAL_RUN = "teacher-val";
 
 /** 5 % linear warm-up, then cosine decay to a tenth of the peak (the paper's schedule). */
-function cosine(lr: number, steps: number): LrSchedule {
-  return { lr, minLr: lr / 10, warmup: Math.round(steps * 0.05), steps, decay: "cosine" };
-}
-
 /**
  * A student's training options: balanced batches of its classes, evaluated and checkpointed
  * `p.evals` times.
@@ -43,24 +39,14 @@ function cosine(lr: number, steps: number): LrSchedule {
  * ```
  */
 export function studentOptions(p: DistillParams, seed: number): TrainOptions {
-  const every = p.steps / p.evals;
-  return {
-    data: p.data,
-    modelName: p.modelName,
-    model: p.model,
-    batch: p.batch,
-    accumulate: 1, // distillation runs one micro-batch per step
-    seqLen: p.seqLen,
-    lr: cosine(p.lr, p.steps),
-    adamw: ADAMW_DEFAULTS,
+  // Distillation runs one micro-batch per step.
+  return experimentTrainOptions({
+    ...p,
     schedule: "balanced",
     order: p.classes,
-    evalEvery: every,
-    evalRows: p.evalRows,
-    checkpointEvery: every,
-    keep: 1,
+    every: p.steps / p.evals,
     seed,
-  };
+  });
 }
 
 /**
@@ -78,16 +64,17 @@ export function studentOptions(p: DistillParams, seed: number): TrainOptions {
  */
 export function teacherPlan(p: DistillParams, seed: number): TeacherPlan {
   const t = p.teacherTraining;
-  const base = studentOptions(p, seed);
-  const options: TrainOptions = t === null ? base : {
-    ...base,
+  const options = t === null ? studentOptions(p, seed) : experimentTrainOptions({
+    ...p,
     modelName: t.modelName,
     model: t.model,
-    lr: cosine(t.lr, t.steps),
+    lr: t.lr,
+    steps: t.steps,
+    schedule: "balanced",
     order: t.classes,
-    evalEvery: Math.max(1, Math.floor(t.steps / 4)),
-    checkpointEvery: Math.max(1, Math.floor(t.steps / 4)),
-  };
+    every: Math.max(1, Math.floor(t.steps / 4)),
+    seed,
+  });
   return { given: p.teacher, options, tokenizerPath: p.tokenizerPath };
 }
 

@@ -20,6 +20,7 @@ import type { Experiment, SubRun } from "./experiment.ts";
 import type { ForgettingParams } from "./forgetting_params.ts";
 import { phaseEnds } from "./forgetting_analysis.ts";
 import { forgettingReport } from "./forgetting_report.ts";
+import { experimentTrainOptions } from "./run_options.ts";
 import { trainJob } from "./train_job.ts";
 
 /** A regime that is one training run. */
@@ -47,29 +48,7 @@ export const TRAINED_REGIMES: readonly TrainedRegime[] = [
  */
 export function regimeOptions(p: ForgettingParams, schedule: Schedule, seed: number): TrainOptions {
   const every = p.steps / (p.order.length * p.evalsPerPhase);
-  return {
-    data: p.data,
-    modelName: p.modelName,
-    model: p.model,
-    batch: p.batch,
-    accumulate: p.accumulate,
-    seqLen: p.seqLen,
-    lr: {
-      lr: p.lr,
-      minLr: p.lr / 10,
-      warmup: Math.round(p.steps * 0.05),
-      steps: p.steps,
-      decay: "cosine",
-    },
-    adamw: ADAMW_DEFAULTS,
-    schedule,
-    order: p.order,
-    evalEvery: every,
-    evalRows: p.evalRows,
-    checkpointEvery: every,
-    keep: 1,
-    seed,
-  };
+  return experimentTrainOptions({ ...p, schedule, every, seed });
 }
 
 /**

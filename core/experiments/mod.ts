@@ -17,6 +17,7 @@ export * from "./runner.ts";
 export * from "./experiment_report.ts";
 export * from "./train_job.ts";
 export * from "./teacher_job.ts";
+export * from "./run_options.ts";
 export * from "./forgetting_params.ts";
 export * from "./forgetting_analysis.ts";
 export * from "./forgetting_report.ts";

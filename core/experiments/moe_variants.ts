@@ -38,6 +38,7 @@ import {
   type VariantsEval,
 } from "./moe_variants_rows.ts";
 import { teacherAfter, teacherDir, type TeacherPlan, teacherSubRuns } from "./teacher_job.ts";
+import { experimentTrainOptions } from "./run_options.ts";
 import { trainJob } from "./train_job.ts";
 
 /**
@@ -48,30 +49,11 @@ function studentOptions(
   p: MoEVariantsParams,
   run: { order: string[]; steps: number; schedule: Schedule; seed: number },
 ): TrainOptions {
-  const every = Math.max(1, Math.floor(run.steps / p.evalsPerRun));
-  return {
-    data: p.data,
-    modelName: p.modelName,
-    model: p.model,
-    batch: p.batch,
-    accumulate: 1,
-    seqLen: p.seqLen,
-    lr: {
-      lr: p.lr,
-      minLr: p.lr / 10,
-      warmup: Math.round(run.steps * 0.05),
-      steps: run.steps,
-      decay: "cosine",
-    },
-    adamw: ADAMW_DEFAULTS,
-    schedule: run.schedule,
-    order: run.order,
-    evalEvery: every,
-    evalRows: p.evalRows,
-    checkpointEvery: every,
-    keep: 1,
-    seed: run.seed,
-  };
+  return experimentTrainOptions({
+    ...p,
+    ...run,
+    every: Math.max(1, Math.floor(run.steps / p.evalsPerRun)),
+  });
 }
 
 /** The teacher: the given one, or a run on balanced batches with the students' rows. */
