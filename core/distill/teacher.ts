@@ -6,9 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { join } from "node:path";
-import { loadSafetensors } from "../runtime/mod.ts";
-import { type CheckpointConfig, findCheckpoint, gptParameters } from "../training/mod.ts";
+import { type CheckpointConfig, readGPTCheckpoint } from "../training/mod.ts";
 
 /** A loaded teacher checkpoint. */
 export interface Teacher {
@@ -44,15 +42,7 @@ export interface TokenizerId {
  * ```
  */
 export async function loadTeacher(path: string): Promise<Teacher> {
-  const { dir, config } = await findCheckpoint(path);
-  const file = join(dir, "state.safetensors");
-  const { tensors } = await loadSafetensors(file);
-  let values: Map<string, Float32Array>;
-  try {
-    values = gptParameters(tensors, config.model);
-  } catch (error) {
-    throw new RangeError(`Cannot load teacher "${file}": ${(error as Error).message}`);
-  }
+  const { dir, config, values } = await readGPTCheckpoint(path);
   const hash = createHash("sha256");
   for (const [name, data] of values) {
     hash.update(`${name}:${data.length};`);

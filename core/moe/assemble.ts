@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { withAtomicDir } from "../cli/mod.ts";
 import { Router } from "../routing/mod.ts";
 import { float32, loadSafetensors, saveSafetensors } from "../runtime/mod.ts";
-import { findCheckpoint, gptParameters } from "../training/mod.ts";
+import { findCheckpoint, readGPTCheckpoint } from "../training/mod.ts";
 import { buildGPTInference, type GPTConfig, gptParamSpecs } from "../../models/gpt.ts";
 import { COMMON, memberValues, type MoEConfig, moeMembers } from "../../models/moe.ts";
 import {
@@ -64,16 +64,8 @@ export interface AssembleOptions {
  *
  * @throws {Error} Naming the checkpoint when it is missing, of another format or lacks a parameter.
  */
-export async function readGPTCheckpoint(path: string): Promise<ExpertSource> {
-  const { dir, config } = await findCheckpoint(path);
-  const file = join(dir, "state.safetensors");
-  const { tensors } = await loadSafetensors(file);
-  let values: Map<string, Float32Array>;
-  try {
-    values = gptParameters(tensors, config.model);
-  } catch (error) {
-    throw new Error(`Cannot read expert "${file}": ${(error as Error).message}`);
-  }
+export async function readExpertCheckpoint(path: string): Promise<ExpertSource> {
+  const { dir, config, values } = await readGPTCheckpoint(path);
   return {
     config: config.model,
     values,
@@ -196,8 +188,8 @@ async function gatherSources(options: AssembleOptions): Promise<{
     throw new RangeError("Cannot assemble: no experts (give class=DIR pairs or a MoE run)");
   }
   const experts = new Map<string, ExpertSource>();
-  for (const [cls, path] of options.experts) experts.set(cls, await readGPTCheckpoint(path));
-  const common = options.common !== undefined ? await readGPTCheckpoint(options.common) : null;
+  for (const [cls, path] of options.experts) experts.set(cls, await readExpertCheckpoint(path));
+  const common = options.common !== undefined ? await readExpertCheckpoint(options.common) : null;
   return { variant: "ple", experts, common };
 }
 

@@ -24,7 +24,7 @@ import { evalBatches } from "../training/mod.ts";
 import { buildTokenLoss, COMMON } from "../../models/moe.ts";
 import { buildRowMixtureLoss } from "../../models/moe_mixture.ts";
 import type { GPTConfig } from "../../models/gpt.ts";
-import { readGPTCheckpoint } from "./assemble.ts";
+import { readExpertCheckpoint } from "./assemble.ts";
 import type { Bundle } from "./bundle.ts";
 import { bundleMixture, combinesCommon, type MixMode, softMix, softRule } from "./mixture.ts";
 
@@ -116,7 +116,9 @@ export async function evaluateBundle(bundle: Bundle, options: EvalOptions): Prom
       }": its shards were encoded with another tokenizer than the bundle's`,
     );
   }
-  const teacher = options.teacher !== undefined ? await readGPTCheckpoint(options.teacher) : null;
+  const teacher = options.teacher !== undefined
+    ? await readExpertCheckpoint(options.teacher)
+    : null;
   if (teacher && teacher.tokenizer.fingerprint !== manifest.tokenizer.fingerprint) {
     throw new Error(
       `Cannot evaluate teacher "${teacher.source}": it uses another tokenizer than the bundle`,

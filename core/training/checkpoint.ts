@@ -16,7 +16,7 @@
  */
 import { basename, join } from "node:path";
 import { writeFileAtomic } from "../cli/mod.ts";
-import type { HostTensor } from "../runtime/mod.ts";
+import { type HostTensor, loadSafetensors } from "../runtime/mod.ts";
 import { type GPTConfig, gptParamSpecs } from "../../models/gpt.ts";
 
 /** `config.json` of a checkpoint. */
@@ -165,4 +165,33 @@ export function gptParameters(
     values.set(spec.name, t.data);
   }
   return values;
+}
+
+/**
+ * Reads a GPT checkpoint's parameters (a `moe train` / `moe distill` run or checkpoint
+ * directory; the optimizer moments are left out).
+ *
+ * @param path A run directory (its `latest`) or a `step-N` directory.
+ * @returns The checkpoint directory, its config and the parameters by name.
+ * @throws {Error} Naming `state.safetensors` when a parameter is missing or of the wrong shape
+ *   (and {@linkcode findCheckpoint}'s errors when there is no checkpoint).
+ *
+ * @example
+ * ```ts
+ * import { readGPTCheckpoint } from "./checkpoint.ts";
+ * const missing = await readGPTCheckpoint(await Deno.makeTempDir()).catch((e) => String(e));
+ * console.assert(String(missing).includes("No checkpoint"));
+ * ```
+ */
+export async function readGPTCheckpoint(
+  path: string,
+): Promise<{ dir: string; config: CheckpointConfig; values: Map<string, Float32Array> }> {
+  const { dir, config } = await findCheckpoint(path);
+  const file = join(dir, "state.safetensors");
+  const { tensors } = await loadSafetensors(file);
+  try {
+    return { dir, config, values: gptParameters(tensors, config.model) };
+  } catch (error) {
+    throw new RangeError(`Cannot read the parameters in "${file}": ${(error as Error).message}`);
+  }
 }
