@@ -10,7 +10,7 @@
  * training graph (the GPT `bench` config) deadlocks in about a third of processes, at the first
  * run; the same script and model did not hang in 5 runs under Node 20, and we have not seen it
  * with MatMul, small graphs, the forward pass alone, or one thread. It needs a busy machine (none
- * in 13 quiet runs, 3 in 8 beside two busy processes); the hung process spins on its main thread
+ * in 13 quiet runs, 4 in 7 beside two busy processes); the hung process spins on its main thread
  * and runs no pthread worker. Neither a pause for the event loop after the first session nor a
  * trivial warm-up session before the first real one prevented it. Until that is resolved, long
  * jobs on `wasm` should use `--threads 1`; `auto` reaches `wasm` only when the native `cpu`
