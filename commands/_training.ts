@@ -129,6 +129,47 @@ export function addRunOptions(
 }
 
 /**
+ * Declares `--dropout` (train, distill: the commands whose model is one GPT-2).
+ *
+ * @param cmd The command.
+ * @returns `cmd`.
+ */
+export function addDropoutOption(cmd: Command): Command {
+  return cmd.option(
+    "--dropout <P>",
+    "drop probability of the embeddings, attention probabilities and residual branches while training (GPT-2: 0.1; default: the config's, else 0)",
+    numberIn(0, 0.95),
+  );
+}
+
+/**
+ * `options` with the model's dropout set from `--dropout` (saved with the model in every
+ * checkpoint's config.json, so `--resume` keeps it), or unchanged without the flag.
+ */
+export function withDropout(options: TrainOptions, dropout: number | undefined): TrainOptions {
+  return dropout === undefined ? options : { ...options, model: { ...options.model, dropout } };
+}
+
+/**
+ * A resumed run's saved options; `--dropout`, if given, must be the run's own.
+ *
+ * @throws {UsageError} If `--dropout` differs from the saved run's.
+ */
+export function resumedWithDropout(
+  options: TrainOptions,
+  dropout: number | undefined,
+): TrainOptions {
+  if (dropout !== undefined && dropout !== (options.model.dropout ?? 0)) {
+    throw new UsageError(
+      `Invalid --dropout ${dropout}: a resumed run keeps its dropout (${
+        options.model.dropout ?? 0
+      })`,
+    );
+  }
+  return options;
+}
+
+/**
  * The options of a fresh run from the flags.
  *
  * @param flags The parsed shared flags.

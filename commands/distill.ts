@@ -19,6 +19,7 @@ import { findCheckpoint, type TrainOptions } from "../core/training/mod.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
 import {
   addDistillOptions,
+  addDropoutOption,
   addRunOptions,
   type DistillFlags,
   distillSettings,
@@ -27,13 +28,16 @@ import {
   printRunSummary,
   requireData,
   requireOut,
+  resumedWithDropout,
   type RunFlags,
   runTraining,
+  withDropout,
 } from "./_training.ts";
 import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
 
 interface Flags extends RunFlags, DistillFlags {
   cache?: string;
+  dropout?: number;
   lang: string;
 }
 
@@ -44,7 +48,7 @@ export function distillCommand(): Command {
     "Distil a teacher into a student: a per-language expert (--lang fr) or all classes",
   );
   return addDistillOptions(
-    addRunOptions(cmd, { config: "tiny", steps: 1000, lr: 1e-3 }),
+    addDropoutOption(addRunOptions(cmd, { config: "tiny", steps: 1000, lr: 1e-3 })),
     "teacher checkpoint: a moe train run or step directory",
   )
     .enablePositionalOptions()
@@ -58,6 +62,7 @@ Examples:
   moe distill --teacher runs/teacher --data data/tokens --lang all --alpha adaptive --out runs/student
   moe distill cache --teacher runs/teacher --data data/tokens --top-k 32 --out cache/teacher
   moe distill --cache cache/teacher --data data/tokens --lang de --out experts/de
+  moe distill --teacher runs/teacher --data data/tokens --lang en --dropout 0.1 --out experts/en
   moe distill --out experts/fr --resume`,
     )
     .action(action(async (given: Flags) => {
@@ -96,7 +101,7 @@ async function fresh(
     cache: flags.cache ?? null,
     ...distillSettings(flags),
   };
-  return { options, source };
+  return { options: withDropout(options, flags.dropout), source };
 }
 
 async function resumed(
@@ -107,7 +112,8 @@ async function resumed(
   if (source === undefined) {
     throw new UsageError(`Cannot resume "${flags.out}": it is not a distillation run`);
   }
-  return { options: (config.trainer as unknown as { options: TrainOptions }).options, source };
+  const options = (config.trainer as unknown as { options: TrainOptions }).options;
+  return { options: resumedWithDropout(options, flags.dropout), source };
 }
 
 function report(s: DistillSummary, backend: string, json: boolean): void {

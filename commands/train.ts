@@ -14,16 +14,19 @@ import {
   train,
   type TrainOptions,
 } from "../core/training/mod.ts";
-import { action, numberIn, standardCommand } from "./_run.ts";
+import { action, standardCommand } from "./_run.ts";
 import {
+  addDropoutOption,
   addRunOptions,
   freshRunOptions,
   int,
   printRunSummary,
   requireData,
   requireOut,
+  resumedWithDropout,
   type RunFlags,
   runTraining,
+  withDropout,
 } from "./_training.ts";
 
 interface TrainFlags extends RunFlags {
@@ -39,13 +42,8 @@ export function trainCommand(): Command {
     "train",
     "Train a GPT-2 teacher on token shards (moe tokenizer encode)",
   );
-  return addRunOptions(cmd, { config: "gpt2-small", steps: 1000, lr: 6e-4 })
+  return addDropoutOption(addRunOptions(cmd, { config: "gpt2-small", steps: 1000, lr: 6e-4 }))
     .option("--accumulate <N>", "micro-batches per optimizer step", int(1, 65536), 1)
-    .option(
-      "--dropout <P>",
-      "drop probability of the embeddings, attention probabilities and residual branches while training (GPT-2: 0.1; default: the config's, else 0)",
-      numberIn(0, 0.95),
-    )
     .addOption(
       new Option(
         "--schedule <KIND>",
@@ -82,14 +80,7 @@ Examples:
 async function resumedOptions(flags: TrainFlags & { out: string }): Promise<TrainOptions> {
   const { config } = await findCheckpoint(flags.out);
   const options = (config.trainer as unknown as { options: TrainOptions }).options;
-  if (flags.dropout !== undefined && flags.dropout !== (options.model.dropout ?? 0)) {
-    throw new UsageError(
-      `Invalid --dropout ${flags.dropout}: a resumed run keeps its dropout (${
-        options.model.dropout ?? 0
-      })`,
-    );
-  }
-  return options;
+  return resumedWithDropout(options, flags.dropout);
 }
 
 async function freshOptions(flags: TrainFlags): Promise<TrainOptions> {
@@ -111,8 +102,5 @@ async function freshOptions(flags: TrainFlags): Promise<TrainOptions> {
     schedule: flags.schedule,
     accumulate: flags.accumulate,
   });
-  // Saved with the model in every checkpoint's config.json, so --resume keeps it.
-  return flags.dropout === undefined
-    ? options
-    : { ...options, model: { ...options.model, dropout: flags.dropout } };
+  return withDropout(options, flags.dropout);
 }

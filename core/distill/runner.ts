@@ -28,11 +28,13 @@ import {
   type TrainOptions,
   writeGPTModel,
 } from "../training/mod.ts";
-import { gptForward } from "../../models/gpt.ts";
+import { DROPOUT_KEY, dropoutKey, gptForward } from "../../models/gpt.ts";
 import { AlphaController, type AlphaRule, type LossSchedule, scheduledAlpha } from "./alpha.ts";
 import type { TeacherCache } from "./cache.ts";
 import type { Teacher } from "./teacher.ts";
 
+/** Whether the student trains with dropout (masks keyed by seed and step, so resume is exact). */
+const drops = (o: TrainOptions): boolean => (o.model.dropout ?? 0) > 0;
 /** How the student learns from the teacher. */
 export interface DistillSettings {
   /** `forward` = KL(p_T‖q_S) (mean-seeking); `reverse` = KL(q_S‖p_T) (mode-seeking). */
@@ -108,7 +110,9 @@ export class DistillRunner implements ModelRunner {
       const tokens = g.input("tokens", "int64", [B, T]);
       const targets = reshape(g.input("targets", "int64", [B, T]), [B * T]); // [B, T] → [B·T]
       const alpha = g.input("alpha", "float32", []);
-      const student = gptForward(g, o.model, tokens, { batch: B, seqLen: T, seed }); // [B·T, V]
+      // The student drops like a teacher trained with `--dropout`; the teacher never does.
+      const dropoutKey = drops(o) ? { dropoutKey: g.input(DROPOUT_KEY, "int64", []) } : {};
+      const student = gptForward(g, o.model, tokens, { batch: B, seqLen: T, seed, ...dropoutKey }); // [B·T, V]
       const teacher: TeacherSignal = source.kind === "online"
         ? { kind: "logits", logits: teacherLogits(g, source.teacher, tokens) }
         : {
@@ -153,6 +157,7 @@ export class DistillRunner implements ModelRunner {
       alpha,
       lr,
       step,
+      ...(drops(this.o) ? { [DROPOUT_KEY]: dropoutKey(this.o.seed, step) } : {}),
     };
     if (this.source.kind === "cache") {
       const k = this.source.cache.manifest.topK;

@@ -31,6 +31,21 @@ Deno.test("moe distill --lang fr trains an expert and reports it beside the teac
   assert.match(text.stdout, /fr: student perplexity [\d.]+ vs teacher [\d.]+/);
 });
 
+Deno.test("moe distill --dropout saves the rate with the student, and --resume keeps it", async () => {
+  const { dir, teacher } = await setup;
+  const out = join(await Deno.makeTempDir(), "de");
+  const args = ["distill", "--teacher", teacher, "--data", dir, "--lang", "de", "--out", out];
+  const r = await moe([...args, "--steps", "2", "--dropout", "0.1", "--json", ...RUN]);
+  assert.equal(r.code, 0, r.stderr);
+  const config = JSON.parse(
+    await Deno.readTextFile(join(JSON.parse(r.stdout).checkpoint, "config.json")),
+  );
+  assert.equal(config.model.dropout, 0.1);
+  const other = await moe(["distill", "--out", out, "--resume", "--dropout", "0.2", ...RUN]);
+  assert.equal(other.code, 2);
+  assert.match(other.stderr, /--dropout 0\.2: a resumed run keeps its dropout \(0\.1\)/);
+});
+
 Deno.test("moe distill cache stores the teacher once and students distil from it", async () => {
   const { dir, teacher } = await setup;
   const root = await Deno.makeTempDir();

@@ -150,6 +150,25 @@ Deno.test("a resumed distillation with adaptive α logs exactly the uninterrupte
   assert.ok(alphas.every((a) => a >= 0 && a <= 1));
 });
 
+Deno.test("a student distilled with dropout resumes exactly, and its masks are on", async () => {
+  const { dir, tokenizer, teacherDir } = await setup;
+  const backend = await cpu();
+  const o = student(dir, 12, { checkpointEvery: 4 });
+  const dropping = { ...o, model: { ...o.model, dropout: 0.1 } };
+  const s = settings({ teacher: teacherDir });
+  const full = await Deno.makeTempDir(), cut = await Deno.makeTempDir();
+  const plain = await Deno.makeTempDir();
+  await distill(dropping, s, { backend, out: full, tokenizerPath: tokenizer });
+  await distill(dropping, s, { backend, out: cut, tokenizerPath: tokenizer, haltAfter: 6 });
+  await distill(dropping, s, { backend, out: cut, tokenizerPath: tokenizer, resume: true });
+  const [x, y] = [await metrics(full), await metrics(cut)];
+  assert.deepEqual(y.map(withoutTiming), x.map(withoutTiming));
+  await distill(o, s, { backend, out: plain, tokenizerPath: tokenizer });
+  const losses = async (out: string) =>
+    (await metrics(out)).filter((m) => m.event === "train").map((m) => m.loss);
+  assert.notDeepEqual(await losses(plain), await losses(full));
+});
+
 Deno.test("alternating steps train on CE alone, then on KD alone", async () => {
   const { dir, tokenizer, teacherDir } = await setup;
   const out = await Deno.makeTempDir();
