@@ -6,6 +6,9 @@
  */
 import { join } from "node:path";
 import { ShardWriter } from "../core/tokenizer/mod.ts";
+import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
+import type { Schedule, TrainOptions } from "../core/training/mod.ts";
+import type { GPTConfig } from "../models/gpt.ts";
 
 /**
  * Writes `dir/{train,val}/x.bin` with `tokens` ids below 8000 and `dir/manifest.json`.
@@ -43,4 +46,34 @@ export async function syntheticShards(
     shards: {},
   };
   await Deno.writeTextFile(join(dir, "manifest.json"), JSON.stringify(manifest));
+}
+
+/**
+ * The benchmarks' run over {@linkcode syntheticShards}: `steps` steps of `batch` full-context rows,
+ * no evaluation and no checkpoint before the end, so only the steps are timed.
+ */
+export function benchTrainOptions(
+  data: string,
+  model: GPTConfig,
+  batch: number,
+  steps: number,
+  schedule: Schedule,
+): TrainOptions {
+  return {
+    data,
+    modelName: "bench",
+    model,
+    batch,
+    accumulate: 1,
+    seqLen: model.contextLength,
+    lr: { lr: 6e-4, minLr: 6e-5, warmup: 2, steps, decay: "cosine" },
+    adamw: ADAMW_DEFAULTS,
+    schedule,
+    order: ["x"],
+    evalEvery: 0,
+    evalRows: 1,
+    checkpointEvery: 0,
+    keep: 1,
+    seed: 1,
+  };
 }

@@ -25,16 +25,14 @@ import {
   type TrainingBenchOptions,
 } from "./_per_backend.ts";
 import { runPython, torchGpt, torchPrelude } from "./_engine_torch.ts";
-import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
 import { type BackendName, float32, openBackend, saveSafetensors } from "../core/runtime/mod.ts";
-import { syntheticShards } from "./_synthetic.ts";
+import { benchTrainOptions, syntheticShards } from "./_synthetic.ts";
 import {
   buildTeacherCache,
   distill,
   type DistillSource,
   loadTeacher,
 } from "../core/distill/mod.ts";
-import type { TrainOptions } from "../core/training/mod.ts";
 import { GPT_CONFIGS, type GPTConfig, gptParamSpecs, initGPT } from "../models/gpt.ts";
 
 const STUDENT: GPTConfig = GPT_CONFIGS.bench;
@@ -77,23 +75,7 @@ async function child(backend: BackendName, o: Options) {
   await prepare(dir, (o.steps + 2) * o.batch);
   const { backend: b } = await openBackend(backend, { threads: o.threads });
   const data = join(dir, "tokens");
-  const options = (steps: number): TrainOptions => ({
-    data,
-    modelName: "bench",
-    model: STUDENT,
-    batch: o.batch,
-    accumulate: 1,
-    seqLen: STUDENT.contextLength,
-    lr: { lr: 6e-4, minLr: 6e-5, warmup: 2, steps, decay: "cosine" },
-    adamw: ADAMW_DEFAULTS,
-    schedule: "balanced",
-    order: ["x"],
-    evalEvery: 0,
-    evalRows: 1,
-    checkpointEvery: 0,
-    keep: 1,
-    seed: 1,
-  });
+  const options = (steps: number) => benchTrainOptions(data, STUDENT, o.batch, steps, "balanced");
   const source: DistillSource = {
     teacher: join(dir, "teacher"),
     cache: null,

@@ -19,9 +19,8 @@ import {
   type TrainingBenchOptions,
 } from "./_per_backend.ts";
 import { torchGptTokensPerSecond } from "./_engine_torch.ts";
-import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
 import { type BackendName, openBackend } from "../core/runtime/mod.ts";
-import { syntheticShards } from "./_synthetic.ts";
+import { benchTrainOptions, syntheticShards } from "./_synthetic.ts";
 import { train } from "../core/training/mod.ts";
 import { GPT_CONFIGS } from "../models/gpt.ts";
 
@@ -40,23 +39,12 @@ async function child(backend: BackendName, o: Options): Promise<{ tps: number; r
   await Deno.writeTextFile(join(dir, "tok.json"), "{}");
   const { backend: b } = await openBackend(backend, { threads: o.threads });
   const run = (steps: number, out: string) =>
-    train({
-      data: dir,
-      modelName: "bench",
-      model: CFG,
-      batch: o.batch,
-      accumulate: 1,
-      seqLen: CFG.contextLength,
-      lr: { lr: 6e-4, minLr: 6e-5, warmup: 2, steps, decay: "cosine" },
-      adamw: ADAMW_DEFAULTS,
-      schedule: "mixed",
-      order: ["x"],
-      evalEvery: 0,
-      evalRows: 1,
-      checkpointEvery: 0,
-      keep: 1,
-      seed: 1,
-    }, { backend: b, out, tokenizerPath: join(dir, "tok.json"), haltAfter: steps });
+    train(benchTrainOptions(dir, CFG, o.batch, steps, "mixed"), {
+      backend: b,
+      out,
+      tokenizerPath: join(dir, "tok.json"),
+      haltAfter: steps,
+    });
   await run(1, join(dir, "warm")); // sessions built once, kernels warmed
   const s = await run(o.steps, join(dir, "run"));
   const hwm = /VmHWM:\s+(\d+) kB/.exec(await Deno.readTextFile("/proc/self/status"))?.[1];

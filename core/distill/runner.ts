@@ -35,6 +35,7 @@ import type { Teacher } from "./teacher.ts";
 
 /** Whether the student trains with dropout (masks keyed by seed and step, so resume is exact). */
 const drops = (o: TrainOptions): boolean => (o.model.dropout ?? 0) > 0;
+
 /** How the student learns from the teacher. */
 export interface DistillSettings {
   /** `forward` = KL(p_T‖q_S) (mean-seeking); `reverse` = KL(q_S‖p_T) (mode-seeking). */
@@ -76,6 +77,36 @@ export function teacherLogits(g: Graph, teacher: Teacher, tokens: Tensor): Tenso
   });
 }
 
+/**
+ * A distillation step's objective in `g`, shared by the GPT student and the MoE: inputs `tokens`
+ * and `targets` `[B, T]` int64 and the scalar `alpha`; returns `α·CE + (1 − α)·KD` and outputs its
+ * terms `ce` and `kd` (logged, and fed back to the α rule).
+ *
+ * @param geometry Rows and tokens per row.
+ * @param student The student's logits `[B·T, V]` of `tokens`.
+ * @param teacher The teacher's signal on the same tokens.
+ */
+export function distillationLoss(
+  g: Graph,
+  geometry: { batch: number; seqLen: number },
+  settings: DistillSettings,
+  student: (tokens: Tensor) => Tensor,
+  teacher: (tokens: Tensor) => TeacherSignal,
+): Tensor {
+  const { batch: B, seqLen: T } = geometry;
+  const tokens = g.input("tokens", "int64", [B, T]);
+  const targets = reshape(g.input("targets", "int64", [B, T]), [B * T]); // [B, T] → [B·T]
+  const alpha = g.input("alpha", "float32", []);
+  const parts = distillObjective(student(tokens), targets, teacher(tokens), {
+    kd: settings.kd,
+    temperature: settings.temperature,
+    alpha,
+  });
+  g.output(parts.ce, "ce");
+  g.output(parts.kd, "kd");
+  return parts.loss;
+}
+
 /** A student distilled from a teacher, loaded on a backend. */
 export class DistillRunner implements ModelRunner {
   private constructor(
@@ -107,27 +138,20 @@ export class DistillRunner implements ModelRunner {
     }
     const { batch: B, seqLen: T, seed } = o;
     const graph = buildTrainingStep("distill.train", (g) => {
-      const tokens = g.input("tokens", "int64", [B, T]);
-      const targets = reshape(g.input("targets", "int64", [B, T]), [B * T]); // [B, T] → [B·T]
-      const alpha = g.input("alpha", "float32", []);
-      // The student drops like a teacher trained with `--dropout`; the teacher never does.
-      const dropoutKey = drops(o) ? { dropoutKey: g.input(DROPOUT_KEY, "int64", []) } : {};
-      const student = gptForward(g, o.model, tokens, { batch: B, seqLen: T, seed, ...dropoutKey }); // [B·T, V]
-      const teacher: TeacherSignal = source.kind === "online"
-        ? { kind: "logits", logits: teacherLogits(g, source.teacher, tokens) }
-        : {
-          kind: "topk",
-          ids: g.input("top_ids", "int64", [B * T, source.cache.manifest.topK]),
-          logProbs: g.input("top_logp", "float32", [B * T, source.cache.manifest.topK]),
-        };
-      const parts = distillObjective(student, targets, teacher, {
-        kd: settings.kd,
-        temperature: settings.temperature,
-        alpha,
-      });
-      g.output(parts.ce, "ce");
-      g.output(parts.kd, "kd");
-      return parts.loss;
+      const student = (tokens: Tensor) => {
+        // The student drops like a teacher trained with `--dropout`; the teacher never does.
+        const dropoutKey = drops(o) ? { dropoutKey: g.input(DROPOUT_KEY, "int64", []) } : {};
+        return gptForward(g, o.model, tokens, { batch: B, seqLen: T, seed, ...dropoutKey });
+      };
+      const teacher = (tokens: Tensor): TeacherSignal =>
+        source.kind === "online"
+          ? { kind: "logits", logits: teacherLogits(g, source.teacher, tokens) }
+          : {
+            kind: "topk",
+            ids: g.input("top_ids", "int64", [B * T, source.cache.manifest.topK]),
+            logProbs: g.input("top_logp", "float32", [B * T, source.cache.manifest.topK]),
+          };
+      return distillationLoss(g, o, settings, student, teacher);
     }, o.adamw);
     const train = await TrainingStep.create(backend, graph.model, {
       bindings: graph.bindings,

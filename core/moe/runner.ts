@@ -14,12 +14,12 @@
  * @module
  */
 import { join } from "node:path";
-import { encode, Graph, reshape } from "../graph/mod.ts";
+import { encode, Graph } from "../graph/mod.ts";
 import { type AdamWConfig, buildTrainingStep } from "../optim/mod.ts";
-import { distillObjective } from "../losses/mod.ts";
 import {
   AlphaController,
   type AlphaState,
+  distillationLoss,
   type DistillSettings,
   isStudentState,
   scheduledAlpha,
@@ -267,20 +267,11 @@ function distilledLoss(
   values: ReadonlyMap<string, Float32Array>,
 ) {
   const { teacher, settings } = o.distill!;
-  const { batch: B, seqLen: T } = o;
-  const tokens = g.input("tokens", "int64", [B, T]);
-  const targets = reshape(g.input("targets", "int64", [B, T]), [B * T]); // [B, T] → [B·T]
-  const alpha = g.input("alpha", "float32", []);
-  const logits = moeClassLogits(g, cfg, cls, tokens, values); // [B·T, V]
-  const parts = distillObjective(logits, targets, {
-    kind: "logits",
-    logits: teacherLogits(g, teacher, tokens),
-  }, {
-    kd: settings.kd,
-    temperature: settings.temperature,
-    alpha,
-  });
-  g.output(parts.ce, "ce");
-  g.output(parts.kd, "kd");
-  return parts.loss;
+  return distillationLoss(
+    g,
+    o,
+    settings,
+    (tokens) => moeClassLogits(g, cfg, cls, tokens, values), // [B·T, V]
+    (tokens) => ({ kind: "logits", logits: teacherLogits(g, teacher, tokens) }),
+  );
 }
