@@ -5,8 +5,8 @@
  */
 import { UsageError } from "../core/cli/mod.ts";
 
-/** Commander collector for a repeatable option. */
-export function collect(value: string, previous: string[]): string[] {
+/** Commander collector for a repeatable option (`previous` is undefined for the first value). */
+export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 

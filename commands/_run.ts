@@ -5,7 +5,7 @@
  * @module
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { exitCodeOf, UsageError } from "../core/cli/mod.ts";
+import { describeOsErrors, exitCodeOf } from "../core/cli/mod.ts";
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -31,7 +31,8 @@ export function action<A extends unknown[]>(
 
 function reportAndExit(error: unknown, debug: boolean): never {
   const message = error instanceof Error ? error.message : String(error);
-  console.error(`moe: ${message}`);
+  // Deno's `No such file or directory (os error 2): readfile 'x'` → `Cannot read "x": no such …`.
+  console.error(`moe: ${describeOsErrors(message)}`);
   if (debug && error instanceof Error && error.stack) console.error(error.stack);
   Deno.exit(exitCodeOf(error));
 }
@@ -66,25 +67,40 @@ export function standardCommand(name: string, description: string): Command {
 }
 
 /**
- * Parses argv with commander and exits 2 on usage errors (commander itself would exit 1).
+ * Parses argv with commander. Commander's own errors (unknown flag or command, missing or extra
+ * argument, a value outside `.choices()`) print one line and exit 2; `--help`, `help` and
+ * `--version` exit 0; help printed because the command line stopped short (bare `moe`,
+ * `moe tokenizer`) goes to stderr and exits 2.
  *
  * @param program The assembled command tree.
  * @param argv Arguments without the executable and script (Deno.args).
  */
 export async function runProgram(program: Command, argv: string[]): Promise<void> {
   const configure = (cmd: Command) => {
-    cmd.exitOverride();
+    cmd.exitOverride().allowExcessArguments(false).configureOutput({
+      outputError: (message, write) => write(usageLine(message, cmd)),
+    });
     cmd.commands.forEach(configure);
   };
   configure(program);
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (error) {
-    if (error instanceof CommanderError) {
-      const ok = error.code === "commander.helpDisplayed" || error.code === "commander.version" ||
-        error.code === "commander.help";
-      Deno.exit(ok ? 0 : 2);
-    }
-    reportAndExit(error instanceof UsageError ? error : error, argv.includes("--debug"));
+    // Commander has already printed its line or the help: only the exit code is left to choose.
+    // Its exit code is 0 for help and version asked for, 1 for everything else (usage: our 2).
+    if (error instanceof CommanderError) Deno.exit(error.exitCode === 0 ? 0 : 2);
+    reportAndExit(error, argv.includes("--debug"));
   }
+}
+
+/**
+ * Commander's `error: unknown option '--bogus'\n(Did you mean --bob?)` as the house's one line:
+ * `moe: Unknown option '--bogus' (Did you mean --bob?) (see "moe balance --help")`.
+ */
+function usageLine(message: string, cmd: Command): string {
+  const text = message.trim().replace(/^error: /, "").split("\n").map((l) => l.trim()).join(" ")
+    .replace(/\.$/, "");
+  const path: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) path.unshift(c.name());
+  return `moe: ${text.charAt(0).toUpperCase()}${text.slice(1)} (see "${path.join(" ")} --help")\n`;
 }

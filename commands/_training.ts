@@ -1,20 +1,31 @@
 /**
  * The options every training command shares (`train`, `distill`, `train-moe`): the model, the
  * optimizer and its schedule, evaluation, checkpoints, backend, resume — one definition, so the
- * commands cannot drift apart — and the SIGINT handling that checkpoints before exiting.
+ * commands cannot drift apart — the run folder's lock, and the SIGINT/SIGTERM handling that
+ * checkpoints before exiting.
  *
  * @module
  */
 import { type Command, Option } from "commander";
-import { createProgress, type Progress, UsageError } from "../core/cli/mod.ts";
+import {
+  assertReplaceable,
+  createProgress,
+  type Progress,
+  SIGNAL_EXIT_CODES,
+  type StopRequest,
+  type StopSignal,
+  UsageError,
+} from "../core/cli/mod.ts";
 import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
 import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
 import { openTokens, type TokensManifest } from "../core/tokenizer/mod.ts";
 import {
   DECAYS,
   findTokenizer,
+  lockRun,
   type LrSchedule,
   resolveModel,
+  type RunLock,
   type Schedule,
   type TrainContext,
   type TrainOptions,
@@ -124,7 +135,10 @@ export function addRunOptions(
     .option("--tokenizer <FILE>", "tokenizer.json of the shards (default: the manifest's)")
     .option("--backend <NAME>", BACKEND_HELP)
     .option("--threads <N>", THREADS_HELP)
-    .option("--resume", "continue the run in --out from its latest checkpoint (same loss curve)")
+    .option(
+      "--resume",
+      "continue the run in --out from its latest complete checkpoint (same loss curve); of the other flags only --steps, --data, --eval-every, --checkpoint-every and --keep may differ from the run's",
+    )
     .option("--force", "start afresh even if --out already holds a run");
 }
 
@@ -151,25 +165,6 @@ export function withDropout(options: TrainOptions, dropout: number | undefined):
 }
 
 /**
- * A resumed run's saved options; `--dropout`, if given, must be the run's own.
- *
- * @throws {UsageError} If `--dropout` differs from the saved run's.
- */
-export function resumedWithDropout(
-  options: TrainOptions,
-  dropout: number | undefined,
-): TrainOptions {
-  if (dropout !== undefined && dropout !== (options.model.dropout ?? 0)) {
-    throw new UsageError(
-      `Invalid --dropout ${dropout}: a resumed run keeps its dropout (${
-        options.model.dropout ?? 0
-      })`,
-    );
-  }
-  return options;
-}
-
-/**
  * The options of a fresh run from the flags.
  *
  * @param flags The parsed shared flags.
@@ -187,6 +182,13 @@ export async function freshRunOptions(
     throw new UsageError(
       `Cannot start a run in "${flags.out}": it already holds one (use --resume to continue it or --force to start afresh)`,
     );
+  }
+  if (flags.force) {
+    // The run folder is reused, not deleted, but --force still only overwrites a run moe wrote.
+    // `moe distill` also reads a teacher run or a teacher cache.
+    const { teacher, cache } = flags as RunFlags & Partial<DistillFlags> & { cache?: string };
+    const inputs = [flags.data, flags.tokenizer, flags.config, teacher, cache];
+    await assertReplaceable(flags.out!, { kind: "dir", inputs });
   }
   const { name, model } = await resolveModel(flags.config, {
     layers: flags.layers,
@@ -244,49 +246,85 @@ export function requireData(flags: RunFlags): string {
 }
 
 /**
- * Runs `fn` with a SIGINT handler that asks the loop to checkpoint and stop after the current
- * step (a second Ctrl-C exits at once), and a progress bar that shows on a TTY unless `--json`.
+ * Runs `fn` with SIGINT and SIGTERM handlers that ask the loop to checkpoint and stop after the
+ * current step (the {@linkcode StopRequest} records which signal: exit 130 or 143); a second
+ * signal exits at once with its code. A progress bar shows on a TTY unless `--json`.
  */
-export async function withStopOnSigint<T>(
+export async function withStopOnSignals<T>(
   flags: GlobalOptions,
-  fn: (stop: { requested: boolean }, progress: Progress) => Promise<T>,
+  fn: (stop: StopRequest, progress: Progress) => Promise<T>,
 ): Promise<T> {
-  const stop = { requested: false };
-  const onSigint = () => {
-    if (stop.requested) Deno.exit(130); // a second Ctrl-C does not wait for the checkpoint
-    stop.requested = true;
-  };
-  Deno.addSignalListener("SIGINT", onSigint);
+  const stop: StopRequest = { requested: false };
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((signal: StopSignal) => {
+    const onSignal = () => {
+      // A second signal does not wait for the checkpoint (locks go on `unload`).
+      if (stop.requested) Deno.exit(SIGNAL_EXIT_CODES[signal]);
+      stop.requested = true;
+      stop.signal = signal;
+    };
+    Deno.addSignalListener(signal, onSignal);
+    return [signal, onSignal] as const;
+  });
   try {
     return await fn(stop, createProgress({ quiet: flags.json ?? false, unit: "tok" }));
   } finally {
-    Deno.removeSignalListener("SIGINT", onSigint);
+    for (const [signal, onSignal] of handlers) Deno.removeSignalListener(signal, onSignal);
   }
 }
 
 /**
- * Runs a command's training job: finds the shards' tokenizer, opens the backend, and gives `fn`
- * the loop's context — the run directory, `--resume`, the SIGINT stop flag and the progress bar.
+ * Runs a command's training job: locks the run folder (a second writer stops here, naming the
+ * holder), prepares the job (`prepare`: the run's options from the flags, or from the checkpoint
+ * on `--resume`), finds the shards' tokenizer, opens the backend, and gives `fn` the loop's
+ * context — the run directory, `--resume`, the stop request of SIGINT/SIGTERM, the progress bar
+ * and a notice line on stderr. The lock is released however the job ends.
+ *
+ * A resumed run is locked before its checkpoint is read (a writer could be replacing it); a fresh
+ * one after its flags are checked, so that a refused command leaves no lock or folder behind.
  *
  * @param flags The parsed shared flags (`--out` checked).
- * @param data The token shard directory of the run (the checkpoint's on resume).
- * @param fn Starts the job with the context.
+ * @param prepare Reads what the job needs; its `options.data` is the run's shard directory.
+ * @param fn Starts the job with what `prepare` returned and the context.
  * @returns What `fn` returned and the backend's description.
+ * @throws {RunLocked} If another process writes the run (exit 1).
  */
-export async function runTraining<T>(
+export async function runTraining<P extends { options: TrainOptions }, T>(
   flags: RunFlags & { out: string },
-  data: string,
-  fn: (ctx: TrainContext) => Promise<T>,
+  prepare: () => Promise<P>,
+  fn: (prepared: P, ctx: TrainContext) => Promise<T>,
 ): Promise<{ result: T; backend: string }> {
-  const runtime = runtimeConfig(flags);
-  const tokenizerPath = await findTokenizer(data, await openTokens(data), flags.tokenizer);
-  const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
-  const result = await withStopOnSigint(
-    flags,
-    (stop, progress) =>
-      fn({ backend, out: flags.out, tokenizerPath, resume: flags.resume ?? false, progress, stop }),
-  );
-  return { result, backend: backend.description };
+  const notice = (line: string) => console.error(`moe: ${line}`);
+  const lock = () => lockRun(flags.out, (line) => notice(`warning: ${line}`));
+  return await withStopOnSignals(flags, async (stop, progress) => {
+    const resume = flags.resume ?? false;
+    const early = resume ? await lock() : null;
+    let prepared: P, held: RunLock;
+    try {
+      prepared = await prepare();
+      held = early ?? await lock();
+    } catch (error) {
+      early?.release();
+      throw error;
+    }
+    try {
+      const data = prepared.options.data;
+      const runtime = runtimeConfig(flags);
+      const tokenizerPath = await findTokenizer(data, await openTokens(data), flags.tokenizer);
+      const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
+      const result = await fn(prepared, {
+        backend,
+        out: flags.out,
+        tokenizerPath,
+        resume,
+        progress,
+        stop,
+        notice,
+      });
+      return { result, backend: backend.description };
+    } finally {
+      held.release();
+    }
+  });
 }
 
 /** Prints a run's summary: one line, then per-class validation, then the checkpoint. */

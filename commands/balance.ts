@@ -4,8 +4,14 @@
  * @module
  */
 import { type Command, Option } from "commander";
-import { createProgress, UsageError, withAtomicDir } from "../core/cli/mod.ts";
-import { balance, type MeasureName, MEASURES, parseSplit } from "../core/data/mod.ts";
+import { assertReplaceable, createProgress, UsageError, withAtomicDir } from "../core/cli/mod.ts";
+import {
+  balance,
+  type MeasureName,
+  MEASURES,
+  NoDocumentFitsError,
+  parseSplit,
+} from "../core/data/mod.ts";
 import { collect, parseClassInputs as parseInputs } from "./_inputs.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
 
@@ -37,8 +43,7 @@ export function balanceCommand(): Command {
     .requiredOption(
       "-i, --input <CLASS=PATH>",
       "a class and a .jsonl(.gz), .txt file or directory (repeatable)",
-      collect,
-      [],
+      collect, // no default: an empty list would satisfy commander's check and balance nothing
     )
     .requiredOption("-o, --out <DIR>", "output directory (written atomically)")
     .addOption(new Option("--by <UNIT>", "size measure").choices(MEASURES).default("chars"))
@@ -67,6 +72,8 @@ export function balanceCommand(): Command {
       if (flags.by === "tokens" && !flags.tokenizer) {
         throw new UsageError("--by tokens needs --tokenizer FILE");
       }
+      const reads = [...[...inputs.values()].flat(), flags.tokenizer];
+      if (flags.force) await assertReplaceable(flags.out, { kind: "dir", inputs: reads });
       const tokens = flags.tokenizer ? await loadTokenCounter(flags.tokenizer) : undefined;
       const progress = createProgress({ quiet: flags.json ?? false, unit: "MB", scale: 1e6 });
       const { manifest, warnings } = await withAtomicDir(flags.out, (tmp) =>
@@ -81,7 +88,11 @@ export function balanceCommand(): Command {
           command: ["moe", ...Deno.args],
           progress,
           ...(tokens ? { countTokens: tokens.count, tokenizer: tokens.info } : {}),
-        }), flags.force ?? false);
+        }).catch(addFitAdvice), {
+        replace: flags.force ?? false,
+        inputs: reads,
+        command: "balance",
+      });
       for (const warning of warnings) console.error(`moe: warning: ${warning}`);
       if (flags.json) return printJson({ out: flags.out, ...manifest, warnings });
       console.log(summaryTable(manifest.files, flags.by));
@@ -95,6 +106,17 @@ function usage<T>(fn: () => T): T {
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+}
+
+/** Adds to a class no document fits the flags that would let one in (the core names none). */
+function addFitAdvice(error: unknown): never {
+  if (!(error instanceof NoDocumentFitsError)) throw error;
+  const percent = error.percentToFit;
+  // --max-diff-percent stops at 1000: past that only a larger --target helps.
+  const raise = percent <= 1000 ? `--max-diff-percent ${percent} or ` : "";
+  throw new Error(
+    `${error.message}: allow it with ${raise}--target ${error.details.smallest} or more`,
+  );
 }
 
 function parseTarget(value: string): "min" | number {

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Command } from "commander";
-import { createProgress, UsageError } from "../core/cli/mod.ts";
+import { assertReplaceable, createProgress, UsageError } from "../core/cli/mod.ts";
 import {
   buildTeacherCache,
   distill,
@@ -15,7 +15,7 @@ import {
   loadTeacher,
 } from "../core/distill/mod.ts";
 import { openTokens } from "../core/tokenizer/mod.ts";
-import { findCheckpoint, type TrainOptions } from "../core/training/mod.ts";
+import type { ResumePoint, TrainOptions } from "../core/training/mod.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
 import {
   addDistillOptions,
@@ -28,11 +28,11 @@ import {
   printRunSummary,
   requireData,
   requireOut,
-  resumedWithDropout,
   type RunFlags,
   runTraining,
   withDropout,
 } from "./_training.ts";
+import { distillRules, dropoutRule, resumeRun } from "./_resume.ts";
 import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
 
 interface Flags extends RunFlags, DistillFlags {
@@ -65,13 +65,12 @@ Examples:
   moe distill --teacher runs/teacher --data data/tokens --lang en --dropout 0.1 --out experts/en
   moe distill --out experts/fr --resume`,
     )
-    .action(action(async (given: Flags) => {
+    .action(action(async (given: Flags, cmd: Command) => {
       const flags = requireOut(given);
-      const { options, source } = flags.resume ? await resumed(flags) : await fresh(flags);
       const { result, backend } = await runTraining(
         flags,
-        options.data,
-        (ctx) => distill(options, source, ctx),
+        () => flags.resume ? resumed(cmd, flags) : fresh(flags),
+        ({ options, source }, ctx) => distill(options, source, ctx),
       );
       report(result, backend, flags.json ?? false);
     }))
@@ -104,16 +103,29 @@ async function fresh(
   return { options: withDropout(options, flags.dropout), source };
 }
 
+/** The run's own options and source, with what the flags may change (see `_resume.ts`). */
 async function resumed(
+  cmd: Command,
   flags: Flags & { out: string },
 ): Promise<{ options: TrainOptions; source: DistillSource }> {
-  const { config } = await findCheckpoint(flags.out);
-  const source = config.distill as DistillSource | undefined;
-  if (source === undefined) {
-    throw new UsageError(`Cannot resume "${flags.out}": it is not a distillation run`);
-  }
-  const options = (config.trainer as unknown as { options: TrainOptions }).options;
-  return { options: resumedWithDropout(options, flags.dropout), source };
+  const sourceOf = (point: ResumePoint): DistillSource => {
+    const source = point.config.distill as DistillSource | undefined;
+    if (source === undefined) {
+      throw new UsageError(`Cannot resume "${flags.out}": it is not a distillation run`);
+    }
+    return source;
+  };
+  const { point, options } = await resumeRun(cmd, flags, ["moe-gpt"], (point, o) => {
+    const source = sourceOf(point);
+    const lang = o.order.length === 1 ? o.order[0] : "all";
+    return {
+      dropout: dropoutRule(o),
+      ...distillRules(source),
+      cache: { keep: "teacher cache", value: source.cache },
+      lang: { keep: "class", value: lang },
+    };
+  });
+  return { options, source: sourceOf(point) };
 }
 
 function report(s: DistillSummary, backend: string, json: boolean): void {
@@ -167,6 +179,9 @@ Examples:
   moe distill cache --teacher runs/teacher --data data/tokens --lang fr,de --top-k 64 --out cache/fr-de`,
     )
     .action(action(async (flags: CacheFlags) => {
+      if (flags.force) {
+        await assertReplaceable(flags.out, { kind: "dir", inputs: [flags.teacher, flags.data] });
+      }
       const runtime = runtimeConfig(flags);
       const manifest = await openTokens(flags.data);
       const classes = flags.lang === "all"

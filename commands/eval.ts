@@ -6,6 +6,7 @@
  */
 import { type Command, Option } from "commander";
 import { createProgress } from "../core/cli/mod.ts";
+import { SPLITS } from "../core/data/mod.ts";
 import {
   evaluateBundle,
   formatEvalTable,
@@ -35,7 +36,11 @@ export function evalCommand(): Command {
   return standardCommand("eval", "Evaluate a MoE bundle per class: experts, routed, common, oracle")
     .argument("<BUNDLE>", "bundle directory (moe assemble)")
     .requiredOption("--data <DIR>", "token shard directory (moe tokenizer encode)")
-    .option("--split <NAME>", "split of the shards to evaluate on (val or test)", "val")
+    .addOption(
+      new Option("--split <NAME>", "split of the shards to evaluate on").choices(SPLITS).default(
+        "val",
+      ),
+    )
     .option("--teacher <RUN>", "also evaluate this teacher run or checkpoint")
     .option("--rows <N>", "sequences per class", int(1, 1e7), 64)
     .option("--batch <N>", "sequences per graph run", int(1, 4096), 8)

@@ -7,7 +7,7 @@
  */
 import { Command, Option } from "commander";
 import { join } from "node:path";
-import { UsageError } from "../core/cli/mod.ts";
+import { assertReplaceable, UsageError } from "../core/cli/mod.ts";
 import {
   type Experiment,
   type ExperimentOutcome,
@@ -18,7 +18,7 @@ import {
   SCALES,
 } from "../core/experiments/mod.ts";
 import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
-import { withStopOnSigint } from "./_training.ts";
+import { withStopOnSignals } from "./_training.ts";
 import { alphaCommand, lossScheduleCommand } from "./experiment_distill.ts";
 import { moeVariantsCommand } from "./experiment_moe.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
@@ -32,6 +32,11 @@ export interface ExperimentFlags extends GlobalOptions {
   backend?: string;
   threads?: string;
   force?: boolean;
+  // The input flags some experiments declare: `--force` never deletes a folder holding one.
+  data?: string;
+  teacher?: string;
+  router?: string;
+  tokenizer?: string;
 }
 
 const int = (min: number, max: number) => numberIn(min, max, true);
@@ -176,19 +181,28 @@ export async function run<P>(
   params: P,
   flags: ExperimentFlags,
 ): Promise<ExperimentOutcome> {
-  if (flags.force) await clearExperiment(flags.out);
+  if (flags.force) {
+    await clearExperiment(flags.out, [flags.data, flags.teacher, flags.router, flags.tokenizer]);
+  }
   const runtime = runtimeConfig(flags);
   const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
-  return await withStopOnSigint(flags, (stop, progress) =>
+  const notice = (line: string) => console.error(`moe: ${line}`);
+  return await withStopOnSignals(flags, (stop, progress) =>
     runExperiment(exp, params, {
       out: flags.out,
       seeds: Array.from({ length: flags.seeds }, (_, i) => flags.seed + i),
-      env: { backend, progress, stop, command: `moe ${Deno.args.join(" ")}` },
+      env: { backend, progress, stop, notice, command: `moe ${Deno.args.join(" ")}` },
+      onStaleLock: (line) => notice(`warning: ${line}`),
     }));
 }
 
-/** Removes an earlier experiment directory; refuses a directory that is not one. */
-async function clearExperiment(out: string): Promise<void> {
+/**
+ * Removes an earlier experiment directory; refuses, touching nothing, a directory that is not one
+ * (the rule of `assertReplaceable`: a non-empty folder `moe` did not write, the current folder,
+ * one holding an input…).
+ */
+async function clearExperiment(out: string, inputs: (string | undefined)[]): Promise<void> {
+  await assertReplaceable(out, { kind: "dir", inputs });
   const entries = await Array.fromAsync(Deno.readDir(out)).catch(() => []);
   if (entries.length === 0) return;
   if (!entries.some((e) => e.name === "experiment.json")) {

@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { type Command, Option } from "commander";
-import { withAtomicDir } from "../core/cli/mod.ts";
+import { assertReplaceable, withAtomicDir } from "../core/cli/mod.ts";
 import { hfGpt2Config, toHfGpt2 } from "../core/export/mod.ts";
 import { loadSafetensors, saveSafetensors } from "../core/runtime/mod.ts";
 import { findCheckpoint } from "../core/training/mod.ts";
@@ -41,6 +41,8 @@ Examples:
   moe export --checkpoint runs/teacher/step-001000 --format onnx --out onnx/teacher`,
     )
     .action(action(async (flags: ExportFlags) => {
+      const inputs = [flags.checkpoint];
+      if (flags.force) await assertReplaceable(flags.out, { kind: "dir", inputs });
       const { dir, config } = await findCheckpoint(flags.checkpoint);
       const files = await withAtomicDir(flags.out, async (tmp) => {
         await Deno.copyFile(join(dir, "tokenizer.json"), join(tmp, "tokenizer.json"));
@@ -56,7 +58,7 @@ Examples:
         const hf = hfGpt2Config(config.model, config.tokenizer.eotId);
         await Deno.writeTextFile(join(tmp, "config.json"), JSON.stringify(hf, null, 2) + "\n");
         return ["model.safetensors", "config.json", "tokenizer.json"];
-      }, flags.force ?? false);
+      }, { replace: flags.force ?? false, inputs: [...inputs, dir], command: "export" });
       const summary = {
         checkpoint: dir,
         step: config.trainer.step,

@@ -92,6 +92,12 @@ Examples:
     )
     .action(action(async (model: string, prompt: string | undefined, flags: GenerateFlags) => {
       if (flags.topP === 0) throw new UsageError("Invalid --top-p 0: expected a number in (0, 1]");
+      for (const [flag, value] of [["--expert", flags.expert], ["--fallback", flags.fallback]]) {
+        // Checked here too (the bundle loader does) so that it fails before the model loads.
+        if (flags.mix === "router" && value !== undefined) {
+          throw new UsageError(`Invalid ${flag} with --mix router: soft routing uses every expert`);
+        }
+      }
       const runtime = runtimeConfig(flags);
       const sampling: SamplingOptions = {
         temperature: flags.temperature,

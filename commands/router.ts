@@ -4,7 +4,7 @@
  * @module
  */
 import { Command, Option } from "commander";
-import { createProgress, UsageError, writeFileAtomic } from "../core/cli/mod.ts";
+import { assertReplaceable, createProgress, UsageError, writeFileAtomic } from "../core/cli/mod.ts";
 import {
   CLASSIFIER_KINDS,
   type ClassifierKind,
@@ -17,7 +17,7 @@ import {
   Router,
   trainRouter,
 } from "../core/routing/mod.ts";
-import { readLines } from "../core/data/mod.ts";
+import { readLines, SPLITS } from "../core/data/mod.ts";
 import { collect, parseClassInputs as parseInputs } from "./_inputs.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
 
@@ -56,8 +56,10 @@ interface RouteFlags extends GlobalOptions {
 }
 
 function parseLengths(value: string): number[] {
-  const lengths = value.split(",").map((s) => Number(s.trim()));
-  if (lengths.length === 0 || lengths.some((n) => !Number.isInteger(n) || n < 0)) {
+  const parts = value.split(",").map((s) => s.trim());
+  // subtle: Number("") is 0, so "32,,128" would quietly add whole documents without this check.
+  const lengths = parts.map((s) => s === "" ? NaN : Number(s));
+  if (lengths.some((n) => !Number.isInteger(n) || n < 0)) {
     throw new UsageError(
       `Invalid --lengths "${value}": expected comma-separated character counts (0 = whole documents)`,
     );
@@ -65,21 +67,28 @@ function parseLengths(value: string): number[] {
   return lengths;
 }
 
-async function trainingData(
+/** Where the training data comes from; checked before anything is read or written. */
+function trainingSource(
   flags: { data?: string; input: string[] },
-): Promise<[LabelledTexts, LabelledTexts | null]> {
+): { data: string } | { inputs: Map<string, string[]> } {
   if (flags.data && flags.input.length > 0) {
     throw new UsageError("Give either --data or --input, not both");
   }
-  if (flags.data) {
-    const train = await readDatasetSplit(flags.data, "train");
-    if (!train) throw new Error(`Cannot train on "${flags.data}": the dataset has no train split`);
-    return [train, await readDatasetSplit(flags.data, "val")];
-  }
+  if (flags.data) return { data: flags.data };
   if (flags.input.length === 0) {
     throw new UsageError("Give the training data: --data DIR or --input CLASS=PATH");
   }
-  return [await readInputs(parseInputs(flags.input)), null];
+  return { inputs: parseInputs(flags.input) };
+}
+
+async function trainingData(
+  flags: { data?: string; input: string[] },
+): Promise<[LabelledTexts, LabelledTexts | null]> {
+  const source = trainingSource(flags);
+  if ("inputs" in source) return [await readInputs(source.inputs), null];
+  const train = await readDatasetSplit(source.data, "train");
+  if (!train) throw new Error(`Cannot train on "${source.data}": the dataset has no train split`);
+  return [train, await readDatasetSplit(source.data, "val")];
 }
 
 function trainCommand(): Command {
@@ -126,10 +135,19 @@ Examples:
       if (flags.minLength > flags.maxLength) {
         throw new UsageError("--min-length is above --max-length");
       }
+      trainingSource(flags); // usage errors before the output is looked at
       if (!flags.force && await Deno.stat(flags.out).then(() => true, () => false)) {
         throw new Error(
           `Cannot write "${flags.out}": it already exists (use --force to replace it)`,
         );
+      }
+      if (flags.force) {
+        // The paths of --input CLASS=PATH; a malformed spec is reported by trainingData.
+        const inputs = [
+          flags.data,
+          ...flags.input.map((spec) => spec.slice(spec.indexOf("=") + 1)),
+        ];
+        await assertReplaceable(flags.out, { kind: "file", inputs });
       }
       const [train, val] = await trainingData(flags);
       const progress = createProgress({ quiet: flags.json ?? false });
@@ -189,7 +207,9 @@ function evalCommand(): Command {
   )
     .option("-m, --model <FILE>", "router model file")
     .option("-d, --data <DIR>", "balanced dataset (see --split)")
-    .option("--split <NAME>", "split of --data to evaluate", "test")
+    .addOption(
+      new Option("--split <NAME>", "split of --data to evaluate").choices(SPLITS).default("test"),
+    )
     .option(
       "-i, --input <CLASS=PATH>",
       "a class and a .jsonl(.gz)/.txt file or directory (repeatable)",
@@ -228,8 +248,29 @@ Examples:
   moe router eval --model router.json --data data/balanced --lengths 32 --skip-text-in py
   moe router eval --compare --train-data data/balanced --data data/balanced --lengths 32,128`,
     )
-    .action(action(async (flags: EvalFlags & { trainData?: string }) => {
+    .action(action(async (flags: EvalFlags & { trainData?: string }, cmd: Command) => {
       const lengths = parseLengths(flags.lengths);
+      const given = (option: string) => cmd.getOptionValueSource(option) === "cli";
+      if (!flags.data && given("split")) {
+        throw new UsageError("--split needs --data DIR: it names a split of that dataset");
+      }
+      const compareOnly: [string, string][] = [
+        ["trainData", "--train-data"],
+        ["trainWindows", "--train-windows"],
+      ];
+      for (const [key, flag] of compareOnly) {
+        if (!flags.compare && given(key)) {
+          throw new UsageError(
+            `${flag} needs --compare: it sets how the compared classifiers train`,
+          );
+        }
+      }
+      if (!flags.model && !flags.compare) {
+        throw new UsageError("Give --model FILE, or --compare with --train-data DIR");
+      }
+      if (flags.compare && !flags.trainData) {
+        throw new UsageError("--compare needs --train-data DIR to train the classifiers on");
+      }
       const data = await evalData(flags);
       const missing = flags.skipTextIn.filter((c) => !data.has(c));
       if (missing.length > 0) {
@@ -249,10 +290,7 @@ Examples:
       const routers: [string, Router, number | null][] = [];
       if (flags.model) routers.push([flags.model, await Router.load(flags.model), null]);
       if (flags.compare) {
-        if (!flags.trainData) {
-          throw new UsageError("--compare needs --train-data DIR to train the classifiers on");
-        }
-        const [train, val] = await trainingData({ data: flags.trainData, input: [] });
+        const [train, val] = await trainingData({ data: flags.trainData!, input: [] });
         for (const kind of CLASSIFIER_KINDS) {
           const t0 = performance.now();
           const { router } = trainRouter(train, val, {
@@ -261,9 +299,6 @@ Examples:
           });
           routers.push([kind, router, (performance.now() - t0) / 1000]);
         }
-      }
-      if (routers.length === 0) {
-        throw new UsageError("Give --model FILE, or --compare with --train-data DIR");
       }
       const results = routers.map(([name, router, seconds]) => ({
         name,
@@ -361,5 +396,13 @@ export function routerCommand(): Command {
     .description("Train, evaluate and run the per-sequence router (language/code classifier)")
     .addCommand(trainCommand())
     .addCommand(evalCommand())
-    .addCommand(routeCommand());
+    .addCommand(routeCommand())
+    .addHelpText(
+      "after",
+      `
+Examples:
+  moe router train --data data/balanced --out router.json
+  moe router eval --model router.json --data data/balanced --split test
+  moe router route --model router.json "def main(argv):" "Der Hund schläft."`,
+    );
 }

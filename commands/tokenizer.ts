@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { Command } from "commander";
-import { createProgress, UsageError, withAtomicDir } from "../core/cli/mod.ts";
-import { inputSize, utf8Length } from "../core/data/mod.ts";
+import { Command, Option } from "commander";
+import { assertReplaceable, createProgress, UsageError, withAtomicDir } from "../core/cli/mod.ts";
+import { inputSize, SPLITS, utf8Length } from "../core/data/mod.ts";
 import {
   DEFAULT_SPECIALS,
   encodeDataset,
@@ -110,6 +110,7 @@ Examples:
           `Cannot write "${flags.out}": it already exists (use --force to replace it)`,
         );
       }
+      if (flags.force) await assertReplaceable(flags.out, { kind: "file", inputs });
       let totalBytes = 0, readBytes = 0;
       for (const file of await trainingFiles(inputs)) totalBytes += await inputSize(file);
       const started = performance.now();
@@ -121,6 +122,7 @@ Examples:
         progress: createProgress({ quiet: flags.json ?? false, unit: "MB", scale: 1e6 }),
         mergeProgress: createProgress({ quiet: flags.json ?? false, unit: "tok" }),
         input: { totalBytes, readBytes: () => readBytes },
+        source: inputs.map((input) => `"${input}"`).join(", "),
       });
       const fingerprint = await saveTokenizer(flags.out, result.model);
       const seconds = (performance.now() - started) / 1000;
@@ -176,17 +178,29 @@ function encodeCommand(): Command {
     .addHelpText(
       "after",
       `
+The tokenizer is moe's own or a Hugging Face BPE tokenizer.json (GPT-2 or Llama 3 style
+byte-level, Llama 2 or Mistral style SentencePiece), which encodes as Hugging Face tokenizers does.
+
 Shard layout: a 128-byte little-endian header (magic "MOETOKS\\0", version, bytes per token 2|4,
-vocab size, <|endoftext|> id, token count, document count, tokenizer sha256) then the ids; each
-document is followed by <|endoftext|>.
+vocab size, end-of-document id, token count, document count, tokenizer sha256) then the ids; each
+document is followed by the end-of-document token: the first of <|endoftext|>, <|end_of_text|>,
+</s>, <eos> that the tokenizer has as a special token.
 
 Examples:
   moe tokenizer encode --data data/balanced --tokenizer tok.json --out data/tokens
-  moe tokenizer encode --tokenizer tok.json --text "def main():" --json`,
+  moe tokenizer encode --tokenizer tok.json --text "def main():" --json
+  moe tokenizer encode --tokenizer fixtures/tokenizers/mistral/tokenizer.json --text "Bonjour"`,
     )
     .action(action(async (flags: EncodeFlags) => {
       if (flags.text === undefined && (!flags.data || !flags.out)) {
         throw new UsageError("encode needs --data DIR and --out DIR, or --text TEXT");
+      }
+      if (flags.text !== undefined && (flags.data || flags.out || flags.force)) {
+        throw new UsageError("Give --text TEXT or --data DIR --out DIR, not both");
+      }
+      const inputs = [flags.data, flags.tokenizer];
+      if (flags.text === undefined && flags.force) {
+        await assertReplaceable(flags.out!, { kind: "dir", inputs });
       }
       const tokenizer = await loadTokenizer(flags.tokenizer);
       if (flags.text !== undefined) {
@@ -207,7 +221,7 @@ Examples:
             threads: flags.threads,
             progress,
           }),
-        flags.force ?? false,
+        { replace: flags.force ?? false, inputs, command: "tokenizer encode" },
       );
       const seconds = (performance.now() - started) / 1000;
       if (flags.json) {
@@ -242,7 +256,14 @@ Examples:
   moe tokenizer decode --tokenizer tok.json 1820 2031 13
   moe tokenizer decode --tokenizer tok.json --shard data/tokens/val/en.bin --count 200`,
     )
-    .action(action(async (args: string[], flags: DecodeFlags) => {
+    .action(action(async (args: string[], flags: DecodeFlags, cmd: Command) => {
+      if (flags.shard && args.length > 0) {
+        throw new UsageError("Give IDS or --shard FILE, not both");
+      }
+      const range = ["start", "count"].filter((o) => cmd.getOptionValueSource(o) === "cli");
+      if (!flags.shard && range.length > 0) {
+        throw new UsageError(`--${range[0]} needs --shard FILE: it counts the shard's tokens`);
+      }
       const tokenizer = await loadTokenizer(flags.tokenizer);
       let ids: ArrayLike<number>;
       if (flags.shard) {
@@ -253,6 +274,14 @@ Examples:
               `Cannot decode "${flags.shard}": it was encoded with tokenizer sha256 ${
                 shard.header.fingerprint.slice(0, 16)
               }…, not "${flags.tokenizer}"`,
+            );
+          }
+          const tokens = shard.header.tokens;
+          if (flags.start > 0 && flags.start >= tokens) {
+            throw new UsageError(
+              `Invalid --start ${flags.start}: "${flags.shard}" has ${tokens} tokens (0 to ${
+                tokens - 1
+              })`,
             );
           }
           ids = await shard.read(flags.start, flags.count);
@@ -292,7 +321,9 @@ function infoCommand(): Command {
   )
     .requiredOption("-t, --tokenizer <FILE>", "tokenizer.json")
     .option("--data <DIR>", "balanced dataset: measure bytes per token per class")
-    .option("--split <NAME>", "split of --data to measure", "val")
+    .addOption(
+      new Option("--split <NAME>", "split of --data to measure").choices(SPLITS).default("val"),
+    )
     .addHelpText(
       "after",
       `
@@ -300,7 +331,10 @@ Examples:
   moe tokenizer info --tokenizer tok.json
   moe tokenizer info --tokenizer tok.json --data data/balanced --split test --json`,
     )
-    .action(action(async (flags: InfoFlags) => {
+    .action(action(async (flags: InfoFlags, cmd: Command) => {
+      if (!flags.data && cmd.getOptionValueSource("split") === "cli") {
+        throw new UsageError("--split needs --data DIR: it names a split of that dataset");
+      }
       const tokenizer = await loadTokenizer(flags.tokenizer);
       const compression = flags.data
         ? await usage(() => measureCompression(tokenizer, flags.data!, flags.split))
@@ -309,8 +343,8 @@ Examples:
         tokenizer: flags.tokenizer,
         fingerprint: tokenizer.fingerprint,
         vocabSize: tokenizer.vocabSize,
-        merges: tokenizer.model.mergeIds.length,
-        specials: tokenizer.model.specials,
+        merges: tokenizer.mergeCount,
+        specials: tokenizer.specials,
         compression,
       };
       if (flags.json) return printJson(info);

@@ -7,13 +7,7 @@
 import { type Command, Option } from "commander";
 import { UsageError } from "../core/cli/mod.ts";
 import { openTokens } from "../core/tokenizer/mod.ts";
-import {
-  findCheckpoint,
-  type Schedule,
-  SCHEDULES,
-  train,
-  type TrainOptions,
-} from "../core/training/mod.ts";
+import { type Schedule, SCHEDULES, train, type TrainOptions } from "../core/training/mod.ts";
 import { action, standardCommand } from "./_run.ts";
 import {
   addDropoutOption,
@@ -23,11 +17,11 @@ import {
   printRunSummary,
   requireData,
   requireOut,
-  resumedWithDropout,
   type RunFlags,
   runTraining,
   withDropout,
 } from "./_training.ts";
+import { dropoutRule, resumeRun } from "./_resume.ts";
 
 interface TrainFlags extends RunFlags {
   accumulate: number;
@@ -65,22 +59,35 @@ Examples:
   moe train --data data/tokens --config bench --dropout 0.1 --out runs/dropout
   moe train --out runs/teacher --resume`,
     )
-    .action(action(async (given: TrainFlags) => {
+    .action(action(async (given: TrainFlags, cmd: Command) => {
       const flags = requireOut(given);
-      const options = flags.resume ? await resumedOptions(flags) : await freshOptions(flags);
       const { result, backend } = await runTraining(
         flags,
-        options.data,
-        (ctx) => train(options, ctx),
+        async () => ({
+          options: flags.resume ? await resumedOptions(cmd, flags) : await freshOptions(flags),
+        }),
+        ({ options }, ctx) => train(options, ctx),
       );
       printRunSummary(result, backend, flags.json ?? false);
     }));
 }
 
-async function resumedOptions(flags: TrainFlags & { out: string }): Promise<TrainOptions> {
-  const { config } = await findCheckpoint(flags.out);
-  const options = (config.trainer as unknown as { options: TrainOptions }).options;
-  return resumedWithDropout(options, flags.dropout);
+/** The run's own options, with what the flags may change (see `_resume.ts`). */
+async function resumedOptions(
+  cmd: Command,
+  flags: TrainFlags & { out: string },
+): Promise<TrainOptions> {
+  const { options } = await resumeRun(cmd, flags, ["moe-gpt"], (_, o) => ({
+    dropout: dropoutRule(o),
+    accumulate: { keep: "accumulation", value: o.accumulate },
+    schedule: { keep: "schedule", value: o.schedule },
+    order: {
+      keep: "class order",
+      value: o.order,
+      same: (order) => String(order).split(",").map((c) => c.trim()).join() === o.order.join(),
+    },
+  }));
+  return options;
 }
 
 async function freshOptions(flags: TrainFlags): Promise<TrainOptions> {

@@ -13,7 +13,7 @@ import {
   trainMoE,
 } from "../core/moe/mod.ts";
 import { openTokens } from "../core/tokenizer/mod.ts";
-import { findCheckpoint, type TrainOptions, type TrainSummary } from "../core/training/mod.ts";
+import type { TrainOptions, TrainSummary } from "../core/training/mod.ts";
 import { MOE_VARIANTS, type MoEConfig, type MoEVariant } from "../models/moe.ts";
 import { action, printJson, standardCommand } from "./_run.ts";
 import {
@@ -27,6 +27,7 @@ import {
   type RunFlags,
   runTraining,
 } from "./_training.ts";
+import { distillRules, resumeRun } from "./_resume.ts";
 
 interface TrainMoEFlags extends RunFlags, DistillFlags {
   variant: MoEVariant;
@@ -63,26 +64,38 @@ Examples:
   moe train-moe --variant jeet --data data/tokens --teacher runs/teacher --alpha adaptive --out runs/jeet-kd
   moe train-moe --out runs/moe-ce --resume`,
     )
-    .action(action(async (given: TrainMoEFlags) => {
+    .action(action(async (given: TrainMoEFlags, cmd: Command) => {
       const flags = requireOut(given);
-      const { moe, options, distill } = flags.resume
-        ? await resumed(flags.out)
-        : await fresh(flags);
       const { result, backend } = await runTraining(
         flags,
-        options.data,
-        (ctx) => trainMoE(moe, options, ctx, distill),
+        () => flags.resume ? resumed(cmd, flags) : fresh(flags),
+        async ({ moe, options, distill }, ctx) => ({
+          moe,
+          summary: await trainMoE(moe, options, ctx, distill),
+        }),
       );
-      report(moe, result, backend, flags.json ?? false);
+      report(result.moe, result.summary, backend, flags.json ?? false);
     }));
 }
 
 type Run = { moe: MoEConfig; options: TrainOptions; distill: MoEDistill | null };
 
-async function resumed(out: string): Promise<Run> {
-  const { config } = await findCheckpoint(out, [MOE_CHECKPOINT_FORMAT]);
-  const options = (config.trainer as unknown as { options: TrainOptions }).options;
-  const c = config as MoECheckpointConfig;
+/** The run's own MoE, options and teacher, with what the flags may change (`_resume.ts`). */
+async function resumed(cmd: Command, flags: TrainMoEFlags & { out: string }): Promise<Run> {
+  const { point, options } = await resumeRun(cmd, flags, [MOE_CHECKPOINT_FORMAT], (point) => {
+    const c = point.config as MoECheckpointConfig;
+    return {
+      variant: { keep: "variant", value: c.moe.variant },
+      classes: {
+        keep: "classes",
+        value: c.moe.classes,
+        same: (classes) =>
+          String(classes).split(",").map((s) => s.trim()).join() === c.moe.classes.join(),
+      },
+      ...distillRules(c.distill ?? null),
+    };
+  });
+  const c = point.config as MoECheckpointConfig;
   return { moe: c.moe, options, distill: c.distill ?? null };
 }
 

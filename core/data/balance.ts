@@ -22,7 +22,7 @@ import {
 import { type Document, inputSize, readDocuments } from "./documents.ts";
 import { JsonlGzWriter } from "./jsonl_writer.ts";
 import { countChars, measure, type MeasureName, type Sizes, utf8Length } from "./measure.ts";
-import { resolveTarget, selectToTarget } from "./select.ts";
+import { NoDocumentFitsError, resolveTarget, selectToTarget, smallestSize } from "./select.ts";
 import { assignGroups, SPLITS } from "./split.ts";
 
 /** Everything `moe balance` needs; see the command's help for each field. */
@@ -73,6 +73,7 @@ interface ClassScan {
  * @param options What to read and how to balance.
  * @returns The manifest written and any warnings.
  * @throws {Error} On unreadable inputs, malformed data or an empty class.
+ * @throws {NoDocumentFitsError} If every document of a class exceeds the target and its excess.
  *
  * @example
  * ```ts
@@ -107,11 +108,7 @@ export async function balance(outDir: string, options: BalanceOptions): Promise<
   }
   progress.stop();
 
-  // Cut every class to the target, then split its groups.
-  const available = [...scans.values()].map((s) => measureOf(s.stats.available, options.by));
-  const target = resolveTarget(options.target, available);
-  const cap = target * (1 + options.maxDiffPercent / 100);
-  const plans = new Map<string, { selected: Uint8Array; groupSplit: Uint8Array }>();
+  // An empty class first: with --target min it would make the target 0 for every other class.
   for (const [cls, scan] of scans) {
     if (scan.priority.length === 0) {
       throw new Error(
@@ -120,10 +117,37 @@ export async function balance(outDir: string, options: BalanceOptions): Promise<
         }`,
       );
     }
+  }
+
+  // Cut every class to the target, then split its groups.
+  const available = [...scans.values()].map((s) => measureOf(s.stats.available, options.by));
+  const target = resolveTarget(options.target, available);
+  const cap = target * (1 + options.maxDiffPercent / 100);
+  const plans = new Map<string, { selected: Uint8Array; groupSplit: Uint8Array }>();
+  for (const [cls, scan] of scans) {
     const sizes = sizeColumn(scan, options.by);
     const { selected, total } = selectToTarget(scan.priority.view(), sizes, target, cap);
+    const has = measureOf(scan.stats.available, options.by);
+    if (!selected.includes(1)) {
+      // Never leave a class silently empty: it has text, only none of its documents is small
+      // enough for the target and the allowed excess.
+      throw new NoDocumentFitsError({
+        cls,
+        by: options.by,
+        available: has,
+        documents: sizes.length,
+        smallest: smallestSize(sizes),
+        target,
+        maxDiffPercent: options.maxDiffPercent,
+      });
+    }
     if (total < target) {
-      warnings.push(`Class "${cls}" has only ${total} ${options.by}, below the target ${target}`);
+      warnings.push(
+        has < target
+          ? `Class "${cls}" has only ${total} ${options.by}, below the target ${target}`
+          : `Class "${cls}" has ${has} ${options.by} but only ${total} fit the target ${target} + ` +
+            `${options.maxDiffPercent} %: its other documents are larger`,
+      );
     }
     plans.set(cls, {
       selected,

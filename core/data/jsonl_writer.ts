@@ -6,6 +6,7 @@
  */
 import { createGzip, type Gzip } from "node:zlib";
 import { createHash, type Hash } from "node:crypto";
+import { nameOsErrors } from "../cli/os_error.ts";
 
 /**
  * Writes one JSON value per line into a gzip file. Output is deterministic: same records, same
@@ -28,19 +29,27 @@ export class JsonlGzWriter {
   #pending: Promise<void> = Promise.resolve();
   #encoder = new TextEncoder();
 
-  private constructor(file: Deno.FsFile) {
+  private constructor(file: Deno.FsFile, path: string) {
     this.#file = file;
     this.#gzip = createGzip({ level: 6 });
     this.#gzip.on("data", (chunk: Uint8Array) => {
       this.#hash.update(chunk);
-      // Chained so chunks reach the file in order.
-      this.#pending = this.#pending.then(() => writeAll(this.#file, chunk));
+      // Chained so chunks reach the file in order; named, as Deno's error on a handle names none.
+      this.#pending = this.#pending.then(() =>
+        nameOsErrors("write", path, () => writeAll(this.#file, chunk))
+      );
     });
   }
 
-  /** Opens (creates or truncates) `path` for writing. */
+  /**
+   * Opens (creates or truncates) `path` for writing.
+   *
+   * @throws {Error} `Cannot write "<path>": <reason>` when a later write fails (e.g. no space
+   *   left on device), from `write` or `close`.
+   */
   static async create(path: string): Promise<JsonlGzWriter> {
-    return new JsonlGzWriter(await Deno.open(path, { write: true, create: true, truncate: true }));
+    const file = await Deno.open(path, { write: true, create: true, truncate: true });
+    return new JsonlGzWriter(file, path);
   }
 
   /** Appends one record. */

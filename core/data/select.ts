@@ -58,3 +58,68 @@ export function selectToTarget(
 export function resolveTarget(target: "min" | number, available: number[]): number {
   return target === "min" ? Math.min(...available) : target;
 }
+
+/** What {@linkcode NoDocumentFitsError} reports: a class, its sizes and the bounds it missed. */
+export interface NoDocumentFitsDetails {
+  cls: string;
+  /** The size measure (chars, bytes, tokens, docs). */
+  by: string;
+  /** The class's size and number of usable documents. */
+  available: number;
+  documents: number;
+  /** Its smallest document's size: the least any selection would hold. */
+  smallest: number;
+  target: number;
+  /** Allowed excess over the target, in percent. */
+  maxDiffPercent: number;
+}
+
+/**
+ * Every document of a class is larger than the target plus its allowed excess, so the class would
+ * be left empty although it has text. Carries what the command needs to say which bounds would
+ * let its smallest document in.
+ *
+ * @example
+ * ```ts
+ * import { NoDocumentFitsError } from "./select.ts";
+ * const e = new NoDocumentFitsError({
+ *   cls: "py", by: "chars", available: 3000, documents: 3, smallest: 800, target: 115,
+ *   maxDiffPercent: 1,
+ * });
+ * console.assert(e.percentToFit === 596); // 115 · (1 + 596 %) ≥ 800
+ * console.assert(e.message.startsWith('Cannot balance class "py": it has 3000 chars'));
+ * ```
+ */
+export class NoDocumentFitsError extends RangeError {
+  override name = "NoDocumentFitsError";
+  /** The smallest whole excess in percent over the target that holds the smallest document. */
+  readonly percentToFit: number;
+
+  constructor(readonly details: NoDocumentFitsDetails) {
+    const d = details;
+    super(
+      `Cannot balance class "${d.cls}": it has ${d.available} ${d.by}, but none of its ` +
+        `${d.documents} documents fits the target ${d.target} ${d.by} + ${d.maxDiffPercent} % ` +
+        `(the smallest has ${d.smallest} ${d.by})`,
+    );
+    let percent = Math.max(0, Math.ceil((d.smallest / d.target - 1) * 100));
+    // subtle: the ceiling of a rounded quotient can land one short of the cap the selection uses.
+    while (d.target * (1 + percent / 100) < d.smallest) percent++;
+    this.percentToFit = percent;
+  }
+}
+
+/**
+ * The smallest of `sizes` (a loop: a class may have millions of documents, too many to spread).
+ *
+ * @example
+ * ```ts
+ * import { smallestSize } from "./select.ts";
+ * console.assert(smallestSize([7, 3, 9]) === 3);
+ * ```
+ */
+export function smallestSize(sizes: ArrayLike<number>): number {
+  let smallest = Infinity;
+  for (let i = 0; i < sizes.length; i++) smallest = Math.min(smallest, sizes[i]!);
+  return smallest;
+}

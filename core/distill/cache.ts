@@ -19,9 +19,11 @@
  * @module
  */
 import { join } from "node:path";
+import { z } from "zod";
 import { type Progress, silentProgress, withAtomicDir } from "../cli/mod.ts";
 import { encode, Graph, logSoftmax, mul, topK } from "../graph/mod.ts";
 import type { Backend } from "../runtime/mod.ts";
+import { checkJson, finite, integer, name, parseJsonText, type SameType } from "../schema/mod.ts";
 import { openTokenData } from "../training/mod.ts";
 import { declareGPTParams, gptHidden, lmHead } from "../../models/gpt.ts";
 import { checkSameTokenizer, type Teacher, type TokenizerId } from "./teacher.ts";
@@ -49,6 +51,24 @@ export interface CacheManifest {
   /** Total bytes of the record files. */
   bytes: number;
 }
+
+/** What `manifest.json` must hold; format and version are checked first, for their message. */
+const cacheManifestSchema = z.object({
+  format: z.literal(CACHE_FORMAT),
+  version: z.number(),
+  teacher: z.object({ source: z.string(), fingerprint: z.string(), step: integer(0) }),
+  tokenizer: z.object({ fingerprint: z.string(), vocabSize: integer(2) }),
+  tokens: z.string(),
+  seqLen: integer(1),
+  topK: integer(1),
+  temperature: finite({ min: 0, open: "min" }),
+  idType: z.enum(["uint16", "uint32"]),
+  classes: z.record(name, z.object({ tokens: integer(0), windows: integer(0) })),
+  bytes: integer(0),
+});
+
+// Compile-time check that the schema and the CacheManifest interface describe the same fields.
+const _sameFields: SameType<z.output<typeof cacheManifestSchema>, CacheManifest> = true;
 
 /** How to build a cache. */
 export interface BuildCacheOptions {
@@ -176,7 +196,11 @@ export async function buildTeacherCache(o: BuildCacheOptions): Promise<CacheMani
           join(tmp, "manifest.json"),
           JSON.stringify(manifest, null, 2) + "\n",
         );
-      }, o.replace ?? false);
+      }, {
+        replace: o.replace ?? false,
+        inputs: [o.data, o.teacher.dir],
+        command: "distill cache",
+      });
     } finally {
       await session.dispose();
     }
@@ -238,8 +262,9 @@ export interface TeacherCache {
  *
  * @param dir The cache directory.
  * @returns The open cache.
- * @throws {SyntaxError} If `manifest.json` is missing, of another format or version, or a record
- *   file's size disagrees with it; the message names the file.
+ * @throws {SyntaxError} If `manifest.json` is missing, not JSON, of another format or version, or
+ *   a field is missing, of the wrong type or out of range, or a record file's size disagrees with
+ *   it; the message names the file (and the field).
  *
  * @example
  * ```ts
@@ -254,14 +279,15 @@ export async function openTeacherCache(dir: string): Promise<TeacherCache> {
   if (text === null) {
     throw new SyntaxError(`Cannot open teacher cache "${dir}": no manifest.json there`);
   }
-  const manifest = JSON.parse(text) as CacheManifest;
-  if (manifest.format !== CACHE_FORMAT || manifest.version !== CACHE_VERSION) {
+  const raw = parseJsonText(text, "teacher cache manifest", path) as Partial<CacheManifest> | null;
+  if (raw?.format !== CACHE_FORMAT || raw.version !== CACHE_VERSION) {
     throw new SyntaxError(
-      `Cannot open teacher cache "${path}": format ${
-        JSON.stringify(manifest.format)
-      } version ${manifest.version}, expected ${CACHE_FORMAT} version ${CACHE_VERSION}`,
+      `Cannot open teacher cache "${path}": format ${JSON.stringify(raw?.format)} version ${
+        JSON.stringify(raw?.version)
+      }, expected ${CACHE_FORMAT} version ${CACHE_VERSION}`,
     );
   }
+  const manifest = checkJson(cacheManifestSchema, raw, "teacher cache manifest", path);
   const { seqLen: T, topK: k } = manifest;
   const idBytes = manifest.idType === "uint16" ? 2 : 4;
   const recordBytes = T * k * (idBytes + 2);

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { Progress } from "../cli/mod.ts";
+import type { Progress, StopRequest } from "../cli/mod.ts";
 import type { NamedChart, RunMetrics, RunSummary } from "../report/mod.ts";
 import type { Backend } from "../runtime/mod.ts";
 
@@ -100,8 +100,10 @@ export interface ExperimentEnv {
   /** Runs every job (named in the report: results reproduce on the same backend only). */
   backend: Backend;
   progress?: Progress;
-  /** Set `requested` (SIGINT) to checkpoint the running job and stop after it. */
-  stop?: { requested: boolean };
+  /** Set `requested` (SIGINT, SIGTERM) to checkpoint the running job and stop after it. */
+  stop?: StopRequest;
+  /** Told one line when a job repairs its directory (a broken `latest`, half-written files). */
+  notice?: (line: string) => void;
   /** Tests: stop the named sub-run (`NAME/seed-N`) after this step without a checkpoint, as a
    * crash would. */
   haltAfter?: Record<string, number>;

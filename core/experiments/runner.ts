@@ -1,12 +1,15 @@
 /**
  * Running an experiment: every sub-run of every seed in order, each in its own directory; a
  * finished sub-run (completion marker) is never recomputed, a failed or interrupted one is
- * reported as such and continued on the next invocation; then the report is written.
+ * reported as such and continued on the next invocation; then the report is written. The
+ * experiment directory is locked for the whole invocation, and each sub-run's directory while
+ * it runs (so a `moe train --resume` of a sub-run cannot write it meanwhile).
  *
  * @module
  */
 import { join } from "node:path";
 import { Interrupted, UsageError, writeFileAtomic } from "../cli/mod.ts";
+import { lockRun } from "../training/mod.ts";
 import { parseMetrics, readMetrics, type RunMetrics, summarizeRun } from "../report/mod.ts";
 import type { Experiment, ExperimentEnv, SubRun, SubRunResult } from "./experiment.ts";
 import { writeExperimentReport } from "./experiment_report.ts";
@@ -19,6 +22,8 @@ export interface RunOptions {
   /** One repetition per seed. */
   seeds: number[];
   env: ExperimentEnv;
+  /** Told one line when a stale lock (of a process that is gone) is taken over. */
+  onStaleLock?: (line: string) => void;
 }
 
 /** What an invocation did. */
@@ -42,10 +47,24 @@ export interface ExperimentOutcome {
  * @param o Output directory, seeds, backend and hooks.
  * @returns The results and the files written.
  * @throws {UsageError} If `out` holds another experiment or other parameters.
- * @throws {Interrupted} After writing the report, when a job was interrupted.
+ * @throws {RunLocked} If another process runs this experiment, or writes one of its sub-runs.
+ * @throws {Interrupted} After writing the report, when a job was interrupted (with its signal).
  * @throws {Error} After writing the report, when sub-runs failed; the message names them.
  */
 export async function runExperiment<P>(
+  exp: Experiment<P>,
+  params: P,
+  o: RunOptions,
+): Promise<ExperimentOutcome> {
+  const lock = await lockRun(o.out, o.onStaleLock);
+  try {
+    return await runLocked(exp, params, o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLocked<P>(
   exp: Experiment<P>,
   params: P,
   o: RunOptions,
@@ -65,7 +84,9 @@ export async function runExperiment<P>(
         continue;
       }
       const outcome = await runOne(sub, seed, dir, o);
-      if (outcome.status === "interrupted") interrupted = new Interrupted(outcome.error!);
+      if (outcome.status === "interrupted") {
+        interrupted = new Interrupted(outcome.error!, o.env.stop?.signal ?? "SIGINT");
+      }
       row.push(outcome);
     }
     results.push(row);
@@ -77,6 +98,7 @@ export async function runExperiment<P>(
       `${interrupted.message}; report written to "${
         join(o.out, "report.md")
       }" (run the same command again to continue)`,
+      interrupted.signal,
     );
   }
   const failed = unfinished.filter((r) => r.status === "failed");
@@ -101,7 +123,21 @@ async function runOne(
 ): Promise<SubRunResult> {
   if (await isDone(dir)) return await result(sub, seed, dir, "done", false, null);
   const retry = await wasStarted(dir);
-  await Deno.mkdir(dir, { recursive: true });
+  const lock = await lockRun(dir, o.onStaleLock);
+  try {
+    return await runLockedSubRun(sub, seed, dir, o, retry);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runLockedSubRun(
+  sub: SubRun,
+  seed: number,
+  dir: string,
+  o: RunOptions,
+  retry: boolean,
+): Promise<SubRunResult> {
   const started = performance.now();
   let status: "done" | "failed" | "interrupted" = "done";
   let error: string | null = null;

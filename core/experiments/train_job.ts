@@ -69,6 +69,7 @@ export function trainJob(spec: TrainJobSpec): SubRun {
         resume,
         ...(ctx.env.progress ? { progress: labelled(ctx.env.progress, key) } : {}),
         ...(ctx.env.stop ? { stop: ctx.env.stop } : {}),
+        ...(ctx.env.notice ? { notice: ctx.env.notice } : {}),
         ...(haltAfter !== undefined ? { haltAfter } : {}),
       };
       const summary = spec.trainer

@@ -28,6 +28,7 @@
  * @module
  */
 export * from "./decoder.ts";
+export * from "./checked_decoder.ts";
 export * from "./kv_cache_decoder.ts";
 export * from "./recompute_decoder.ts";
 export * from "./gpt_decoder.ts";

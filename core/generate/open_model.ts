@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import type { Backend } from "../runtime/mod.ts";
 import { loadSafetensors } from "../runtime/mod.ts";
-import { loadTokenizer, type Tokenizer } from "../tokenizer/mod.ts";
+import { loadTokenizer, type TextTokenizer } from "../tokenizer/mod.ts";
 import { UsageError } from "../cli/mod.ts";
 import {
   BUNDLE_FORMAT,
@@ -23,6 +23,7 @@ import { UNKNOWN } from "../routing/mod.ts";
 import { findCheckpoint, gptParameters } from "../training/mod.ts";
 import type { MixRule } from "../../models/moe_mixture.ts";
 import type { Decoder } from "./decoder.ts";
+import { checkedDecoder } from "./checked_decoder.ts";
 import { type GPTDecoderOptions, openGPTDecoder } from "./gpt_decoder.ts";
 import { openMixtureDecoder } from "./mixture_decoder.ts";
 
@@ -49,7 +50,7 @@ export interface PromptRoute {
 /** A model ready to generate with. */
 export interface OpenedModel {
   decoder: Decoder;
-  tokenizer: Tokenizer;
+  tokenizer: TextTokenizer;
   /** The end-of-text id (stop token, and the start of an empty prompt). */
   eotId: number;
   /** The checkpoint or bundle directory read. */
@@ -130,17 +131,24 @@ export async function openModel(
   } catch (error) {
     throw fail(`"${statePath}": ${(error as Error).message}`);
   }
-  const decoder = await openGPTDecoder(backend, cfg, values, options);
+  const decoder = checkedDecoder(
+    await openGPTDecoder(backend, cfg, values, options),
+    `model "${dir}"`,
+  );
   return { decoder, tokenizer, eotId: config.tokenizer.eotId, dir, route: null };
 }
 
+/**
+ * Whether `path` is a bundle: its manifest says so, or it is unreadable JSON — then loading the
+ * bundle names the broken manifest, which "no checkpoint there" would not.
+ */
 async function isBundle(path: string): Promise<boolean> {
   const text = await Deno.readTextFile(join(path, "manifest.json")).catch(() => null);
   if (text === null) return false;
   try {
-    return (JSON.parse(text) as { format?: string }).format === BUNDLE_FORMAT;
+    return (JSON.parse(text) as { format?: string } | null)?.format === BUNDLE_FORMAT;
   } catch {
-    return false;
+    return true;
   }
 }
 
@@ -197,7 +205,11 @@ async function openBundleExpert(
   const mix = mixMode === "router"
     ? softMix(bundle, r.probabilities)
     : routedMix(bundle, expert, by === "forced" ? false : undefined);
-  const decoder = await openMixtureDecoder(backend, bundleMixture(bundle, mix), options);
+  const stacks = Object.entries(mix.weights).map(([name, w]) => `${name} ${w.toFixed(2)}`);
+  const decoder = checkedDecoder(
+    await openMixtureDecoder(backend, bundleMixture(bundle, mix), options),
+    `bundle "${path}" (expert ${stacks.join(" + ")})`,
+  );
   return {
     decoder,
     tokenizer: bundle.tokenizer,

@@ -10,7 +10,7 @@
  * @module
  */
 import { join } from "node:path";
-import { withAtomicDir } from "../cli/mod.ts";
+import { assertReplaceable, withAtomicDir } from "../cli/mod.ts";
 import { Router } from "../routing/mod.ts";
 import { float32, loadSafetensors, saveSafetensors } from "../runtime/mod.ts";
 import { findCheckpoint, readGPTCheckpoint } from "../training/mod.ts";
@@ -117,11 +117,19 @@ export async function readMoECheckpoint(
  * @returns The manifest written.
  * @throws {Error} One line naming the file and the problem: a missing part, tokenizers or
  *   vocabularies that differ, an expert for a class the router does not know, `out` existing.
+ * @throws {UsageError} With `force`, when `out` is not a bundle `moe` wrote or holds an input.
  */
 export async function assembleBundle(
   out: string,
   options: AssembleOptions,
 ): Promise<BundleManifest> {
+  const inputs = [
+    options.router,
+    ...(options.experts?.values() ?? []),
+    options.common,
+    options.fromMoE,
+  ];
+  if (options.force) await assertReplaceable(out, { kind: "dir", inputs });
   const router = await Router.load(options.router);
   const { variant, experts, common } = await gatherSources(options);
   checkRouterClasses(router.classes, [...experts.keys()], options.router);
@@ -167,7 +175,7 @@ export async function assembleBundle(
     await Deno.writeTextFile(join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
     await loadBundle(tmp); // the checks of every later load, on what was just written
     return manifest;
-  }, options.force ?? false);
+  }, { replace: options.force ?? false, inputs, command: "assemble" });
 }
 
 async function gatherSources(options: AssembleOptions): Promise<{

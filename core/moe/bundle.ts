@@ -23,12 +23,22 @@
  * @module
  */
 import { join } from "node:path";
+import { z } from "zod";
 import { Router } from "../routing/mod.ts";
 import { loadSafetensors } from "../runtime/mod.ts";
-import { loadTokenizer, type Tokenizer } from "../tokenizer/mod.ts";
+import { loadTokenizer, type TextTokenizer } from "../tokenizer/mod.ts";
 import { COMMON } from "../../models/moe.ts";
 import type { GPTConfig } from "../../models/gpt.ts";
-import { gptParameters } from "../training/mod.ts";
+import {
+  checkJson,
+  finite,
+  integer,
+  name,
+  parseJsonText,
+  type SameType,
+  sha256Hex,
+} from "../schema/mod.ts";
+import { gptConfigSchema, gptParameters } from "../training/mod.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 /** The `format` of a bundle manifest. */
@@ -87,10 +97,44 @@ export interface Bundle {
   dir: string;
   manifest: BundleManifest;
   router: Router;
-  tokenizer: Tokenizer;
+  tokenizer: TextTokenizer;
   experts: Map<string, BundleModel>;
   common: BundleModel | null;
 }
+
+const memberEntrySchema = z.object({
+  config: name,
+  parameters: name,
+  onnx: name,
+  source: z.string(),
+  parameterCount: integer(0),
+});
+
+/** What `manifest.json` must hold; format and version are checked first, for their message. */
+const bundleManifestSchema = z.object({
+  format: z.literal(BUNDLE_FORMAT),
+  version: z.literal(BUNDLE_VERSION),
+  moe: z.string(),
+  variant: z.enum(["ple", "jeet", "moe-ce"]),
+  classes: z.array(name).min(1, { error: "must list at least 1 class" }),
+  router: z.object({ file: name, minConfidence: finite({ min: 0, max: 1 }) }),
+  fallback: z.enum(["common", "best"]),
+  tokenizer: z.object({
+    file: name,
+    fingerprint: sha256Hex,
+    vocabSize: integer(2),
+    eotId: integer(0),
+  }),
+  experts: z.record(z.string(), memberEntrySchema),
+  common: memberEntrySchema.nullable(),
+  combine: z.object({
+    rule: z.enum(["hidden-mean", "probability-mean"]),
+    weights: z.tuple([finite({ min: 0, max: 1 }), finite({ min: 0, max: 1 })]),
+  }).nullable(),
+});
+
+// Compile-time check that the schema and the BundleManifest interface describe the same fields.
+const _sameFields: SameType<z.output<typeof bundleManifestSchema>, BundleManifest> = true;
 
 /** The bundle-relative directory of an expert (`experts/en`, `experts/common`). */
 export function memberDir(name: string): string {
@@ -162,9 +206,14 @@ export async function loadBundle(dir: string): Promise<Bundle> {
   const router = await read(manifest.router.file, (p) => Router.load(p));
   checkRouterClasses(router.classes, manifest.classes, file(manifest.router.file));
   const loadMember = async (name: string, e: BundleMemberEntry): Promise<BundleModel> => {
-    const config = await read(
-      e.config,
-      async (p) => JSON.parse(await Deno.readTextFile(p)) as GPTConfig,
+    // Read here rather than through read(): the schema's message names the file and field.
+    const text = await read(e.config, (p) => Deno.readTextFile(p));
+    const path = file(e.config);
+    const config = checkJson(
+      gptConfigSchema,
+      parseJsonText(text, "expert config", path),
+      "expert config",
+      path,
     );
     if (config.vocabSize !== manifest.tokenizer.vocabSize) {
       fail(
@@ -234,13 +283,8 @@ async function readManifest(dir: string): Promise<BundleManifest> {
   const path = join(dir, "manifest.json");
   const text = await Deno.readTextFile(path).catch(() => null);
   if (text === null) throw new Error(`Cannot load bundle "${dir}": no manifest.json there`);
-  let raw: Partial<BundleManifest>;
-  try {
-    raw = JSON.parse(text) as Partial<BundleManifest>;
-  } catch (error) {
-    throw new Error(`Cannot load bundle "${path}": not JSON (${(error as Error).message})`);
-  }
-  if (raw.format !== BUNDLE_FORMAT) {
+  const raw = parseJsonText(text, "bundle manifest", path) as Partial<BundleManifest> | null;
+  if (raw?.format !== BUNDLE_FORMAT) {
     throw new Error(`Cannot load bundle "${path}": not a ${BUNDLE_FORMAT} manifest`);
   }
   if (raw.version !== BUNDLE_VERSION) {
@@ -250,12 +294,7 @@ async function readManifest(dir: string): Promise<BundleManifest> {
       } is not supported (this moe ${MOE_VERSION} reads version ${BUNDLE_VERSION}; reassemble it)`,
     );
   }
-  for (const key of ["classes", "router", "tokenizer", "experts"] as const) {
-    if (raw[key] === undefined) {
-      throw new Error(`Cannot load bundle "${path}": field "${key}" is missing`);
-    }
-  }
-  return raw as BundleManifest;
+  return checkJson(bundleManifestSchema, raw, "bundle manifest", path);
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -8,7 +8,7 @@
  * @module
  */
 import {
-  findCheckpoint,
+  findResumePoint,
   train,
   type TrainContext,
   type TrainOptions,
@@ -40,7 +40,8 @@ export async function trainMoE(
 ): Promise<TrainSummary> {
   let cfg = moe;
   if (ctx.resume) {
-    const found = await findCheckpoint(ctx.out, [MOE_CHECKPOINT_FORMAT]);
+    // The checkpoint the trainer resumes from (a broken `latest` falls back the same way).
+    const found = await findResumePoint(ctx.out, [MOE_CHECKPOINT_FORMAT]);
     cfg = (found.config as MoECheckpointConfig).moe;
   } else {
     checkMoEConfig(cfg);

@@ -23,8 +23,9 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { HashingConfig } from "./features.ts";
-import { CLASSIFIER_KINDS, type ClassifierKind, type LinearModel } from "./linear.ts";
+import { z } from "zod";
+import { checkJson, fields, finite, integer, name, parseJsonText } from "../schema/mod.ts";
+import { CLASSIFIER_KINDS, type LinearModel } from "./linear.ts";
 import { SIGNAL_NAMES } from "./signals.ts";
 import type { VectorizerState } from "./vectorizer.ts";
 
@@ -44,15 +45,53 @@ export interface RouterParts {
 const b64 = (a: Int32Array | Float32Array) =>
   Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("base64");
 
-function fromB64<T>(s: unknown, make: (b: ArrayBuffer) => T, what: string): T {
-  if (typeof s !== "string") throw new SyntaxError(`field "${what}" is not a base64 string`);
+/** Little-endian 4-byte values in base64 (`buckets`, `idf`, `weights`). */
+const base64Values = z.base64({ error: "must be a base64 string" }).refine(
+  (s) => Buffer.from(s, "base64").length % 4 === 0,
+  { error: "must hold a whole number of 4-byte values" },
+);
+
+/** What a router file holds besides its format and version (checked first, for their message). */
+const routerFileSchema = z.object({
+  classes: z.array(name).min(2, { error: "must list at least 2 class names" }).refine(
+    (classes) => new Set(classes).size === classes.length,
+    { error: "must not name a class twice" },
+  ),
+  classifier: z.enum(CLASSIFIER_KINDS),
+  temperature: finite({ min: 0, open: "min" }),
+  features: z.object({
+    hashing: fields({
+      bits: integer(8, 24),
+      charMin: integer(1),
+      charMax: integer(1),
+      words: z.boolean(),
+    }).refine((h) => h.charMax >= h.charMin, {
+      path: ["charMax"],
+      error: "must be ≥ charMin",
+    }),
+    signalScale: finite({ min: 0 }),
+    signals: z.array(z.string()),
+  }),
+  training: z.record(z.string(), z.unknown()).optional(),
+  buckets: base64Values,
+  idf: base64Values,
+  weights: base64Values,
+  bias: z.array(finite()),
+});
+
+function fromB64<T>(s: string, make: (b: ArrayBuffer) => T): T {
   const bytes = Buffer.from(s, "base64");
-  if (bytes.length % 4 !== 0) {
-    throw new SyntaxError(`field "${what}" is not a whole number of 4-byte values`);
-  }
   const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
   return make(copy.buffer);
+}
+
+/** The first value of `values` that is not finite, as `field[i] is NaN`, or null. */
+function nonFinite(values: ArrayLike<number>, field: string): string | null {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) return `${field}[${i}] is ${values[i]}`;
+  }
+  return null;
 }
 
 /**
@@ -88,8 +127,10 @@ export function routerToJson(parts: RouterParts): string {
  * @param text The file's text.
  * @param path The file's path, for error messages.
  * @returns The router's parts.
- * @throws {Error} Naming the file and the problem: not JSON, another format or version, signals
- *   that differ from this build's, or arrays of inconsistent sizes.
+ * @throws {SyntaxError} One line naming the file and the field: not JSON, another format or
+ *   version, a field missing or of the wrong type, a weight, idf or bias that is not finite, a
+ *   bucket outside the hash space, signals that differ from this build's, or arrays of
+ *   inconsistent sizes.
  *
  * @example
  * ```ts
@@ -103,14 +144,9 @@ export function routerToJson(parts: RouterParts): string {
  */
 export function routerFromJson(text: string, path: string): RouterParts {
   const fail = (why: string): never => {
-    throw new Error(`Cannot load router "${path}": ${why}`);
+    throw new SyntaxError(`Cannot load router "${path}": ${why}`);
   };
-  let raw: Record<string, unknown>;
-  try {
-    raw = JSON.parse(text) as Record<string, unknown>;
-  } catch (error) {
-    return fail(`not valid JSON (${(error as Error).message})`);
-  }
+  const raw = parseJsonText(text, "router", path) as Record<string, unknown> | null;
   if (typeof raw !== "object" || raw === null || raw.format !== ROUTER_FORMAT) {
     return fail(`not a ${ROUTER_FORMAT} model file`);
   }
@@ -119,57 +155,41 @@ export function routerFromJson(text: string, path: string): RouterParts {
       `version ${JSON.stringify(raw.version)} is not supported (expected ${ROUTER_VERSION})`,
     );
   }
-  try {
-    const classes = raw.classes;
-    if (
-      !Array.isArray(classes) || classes.length < 2 || !classes.every((c) => typeof c === "string")
-    ) {
-      throw new SyntaxError(`field "classes" must list at least 2 class names`);
-    }
-    const kind = raw.classifier as ClassifierKind;
-    if (!CLASSIFIER_KINDS.includes(kind)) {
-      throw new SyntaxError(`unknown classifier ${JSON.stringify(kind)}`);
-    }
-    const features = raw.features as {
-      hashing: HashingConfig;
-      signalScale: number;
-      signals: string[];
-    };
-    if (JSON.stringify(features?.signals) !== JSON.stringify(SIGNAL_NAMES)) {
-      throw new SyntaxError("its signals differ from this version of moe (retrain the router)");
-    }
-    const h = features.hashing;
-    if (
-      !(Number.isInteger(h?.bits) && h.bits >= 8 && h.bits <= 24 && h.charMin >= 1 &&
-        h.charMax >= h.charMin)
-    ) {
-      throw new SyntaxError(`field "features.hashing" is invalid`);
-    }
-    const buckets = fromB64(raw.buckets, (b) => new Int32Array(b), "buckets");
-    const idf = fromB64(raw.idf, (b) => new Float32Array(b), "idf");
-    const weights = fromB64(raw.weights, (b) => new Float32Array(b), "weights");
-    const k = classes.length;
-    const dimension = buckets.length + SIGNAL_NAMES.length;
-    if (idf.length !== buckets.length || weights.length !== dimension * k) {
-      throw new SyntaxError(
-        `array sizes disagree (${buckets.length} buckets, ${idf.length} idf, ${weights.length} weights for ${k} classes)`,
-      );
-    }
-    const bias = raw.bias;
-    if (!Array.isArray(bias) || bias.length !== k || !bias.every(Number.isFinite)) {
-      throw new SyntaxError(`field "bias" must hold ${k} numbers`);
-    }
-    const temperature = raw.temperature;
-    if (typeof temperature !== "number" || !(temperature > 0)) {
-      throw new SyntaxError(`field "temperature" must be a positive number`);
-    }
-    return {
-      classes: classes as string[],
-      vectorizer: { hashing: h, buckets, idf, signalScale: Number(features.signalScale) },
-      model: { kind, classes: k, weights, bias: Float64Array.from(bias as number[]), temperature },
-      training: (raw.training ?? {}) as Record<string, unknown>,
-    };
-  } catch (error) {
-    return fail((error as Error).message);
+  const file = checkJson(routerFileSchema, raw, "router", path);
+  const { classes, features } = file;
+  if (JSON.stringify(features.signals) !== JSON.stringify(SIGNAL_NAMES)) {
+    fail("its signals differ from this version of moe (retrain the router)");
   }
+  const buckets = fromB64(file.buckets, (b) => new Int32Array(b));
+  const idf = fromB64(file.idf, (b) => new Float32Array(b));
+  const weights = fromB64(file.weights, (b) => new Float32Array(b));
+  const k = classes.length;
+  const dimension = buckets.length + SIGNAL_NAMES.length;
+  if (idf.length !== buckets.length || weights.length !== dimension * k) {
+    fail(
+      `array sizes disagree (${buckets.length} buckets, ${idf.length} idf, ${weights.length} weights for ${k} classes)`,
+    );
+  }
+  if (file.bias.length !== k) {
+    fail(`bias must hold ${k} numbers, got a list of ${file.bias.length}`);
+  }
+  const bucketCount = 2 ** features.hashing.bits;
+  const outside = buckets.findIndex((b) => b < 0 || b >= bucketCount);
+  if (outside >= 0) {
+    fail(`buckets[${outside}] is ${buckets[outside]}, outside the ${bucketCount} hash buckets`);
+  }
+  const bad = nonFinite(idf, "idf") ?? nonFinite(weights, "weights");
+  if (bad !== null) fail(bad);
+  return {
+    classes,
+    vectorizer: { hashing: features.hashing, buckets, idf, signalScale: features.signalScale },
+    model: {
+      kind: file.classifier,
+      classes: k,
+      weights,
+      bias: Float64Array.from(file.bias),
+      temperature: file.temperature,
+    },
+    training: file.training ?? {},
+  };
 }

@@ -7,6 +7,7 @@ import { type LinearModel, scores } from "./linear.ts";
 import { routerFromJson, type RouterParts, routerToJson } from "./model_file.ts";
 import { softmaxInPlace } from "./sparse.ts";
 import { Vectorizer } from "./vectorizer.ts";
+import { osErrorReason } from "../cli/os_error.ts";
 
 /** Label returned for empty or low-confidence input (the MoE sends it to its common expert). */
 export const UNKNOWN = "unknown";
@@ -61,7 +62,7 @@ export class Router {
    */
   static async load(path: string): Promise<Router> {
     const text = await Deno.readTextFile(path).catch((error: Error) => {
-      throw new Error(`Cannot load router "${path}": ${error.message}`);
+      throw new Error(`Cannot load router "${path}": ${osErrorReason(error) ?? error.message}`);
     });
     return new Router(routerFromJson(text, path));
   }

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import { writeFileAtomic } from "../cli/mod.ts";
+import { nameOsErrors, writeFileAtomic } from "../cli/mod.ts";
 import { BYTES_PER_ELEMENT, type HostDType, type HostTensor, sizeOf } from "./host_tensor.ts";
 
 /** Safetensors dtype codes and the host dtypes they hold. */
@@ -179,6 +179,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): Safete
  * @param path The file to write.
  * @param tensors Tensors by name.
  * @param metadata String metadata.
+ * @throws {Error} `Cannot write "<path>": <reason>` when the OS refuses (no space left, …).
  *
  * @example
  * ```ts
@@ -195,7 +196,9 @@ export async function saveSafetensors(
   tensors: Readonly<Record<string, HostTensor>>,
   metadata: Readonly<Record<string, string>> = {},
 ): Promise<void> {
-  await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+  const bytes = encodeSafetensors(tensors, metadata);
+  // Named here: the OS error would name the temporary sibling, not the file the user asked for.
+  await nameOsErrors("write", path, () => writeFileAtomic(path, bytes));
 }
 
 /**

@@ -6,10 +6,10 @@
  */
 import { encodeFile, type EncodeReply, type EncodeRequest } from "./encode_dataset.ts";
 import { loadTokenizer } from "./hf_json.ts";
-import type { Tokenizer } from "./tokenizer.ts";
+import type { TextTokenizer } from "./text_tokenizer.ts";
 
 const scope = self as unknown as Worker;
-let loaded: { path: string; tokenizer: Tokenizer } | null = null;
+let loaded: { path: string; tokenizer: TextTokenizer } | null = null;
 
 scope.onmessage = async (event: MessageEvent<EncodeRequest>) => {
   const { tokenizerPath, fingerprint, input, output } = event.data;

@@ -6,7 +6,7 @@
 import { openDataset } from "../data/dataset.ts";
 import { readDocuments } from "../data/documents.ts";
 import { utf8Length } from "../data/measure.ts";
-import type { Tokenizer } from "./tokenizer.ts";
+import type { TextTokenizer } from "./text_tokenizer.ts";
 
 /** Compression figures of one class. */
 export interface ClassCompression {
@@ -44,7 +44,7 @@ export interface ClassCompression {
  * ```
  */
 export async function measureCompression(
-  tokenizer: Tokenizer,
+  tokenizer: TextTokenizer,
   dir: string,
   split: string,
 ): Promise<ClassCompression[]> {

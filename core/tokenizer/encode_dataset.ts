@@ -9,8 +9,10 @@ import { type Progress, silentProgress, writeFileAtomic } from "../cli/mod.ts";
 import { openDataset } from "../data/dataset.ts";
 import { readDocuments } from "../data/documents.ts";
 import { utf8Length } from "../data/measure.ts";
-import { ShardWriter } from "./shards.ts";
-import type { Tokenizer } from "./tokenizer.ts";
+import { sha256File, ShardWriter } from "./shards.ts";
+import { endOfTextId, type TextTokenizer } from "./text_tokenizer.ts";
+import { tokensManifestSchema } from "./tokens_manifest_schema.ts";
+import { checkJson, parseJsonText } from "../schema/mod.ts";
 
 /** The manifest format version of a token shard directory. */
 export const TOKENS_MANIFEST_VERSION = 1;
@@ -23,6 +25,8 @@ export interface ShardEntry {
   tokens: number;
   /** UTF-8 bytes of the text encoded (bytes / tokens = compression). */
   bytes: number;
+  /** sha256 of the shard file (absent in manifests written before it was recorded). */
+  sha256?: string;
 }
 
 /** `manifest.json` of a token shard directory. */
@@ -47,7 +51,7 @@ export interface TokensManifest {
 /** Options of {@linkcode encodeDataset}. */
 export interface EncodeDatasetOptions {
   /** Loaded tokenizer. */
-  tokenizer: Tokenizer;
+  tokenizer: TextTokenizer;
   /** Its file: recorded in the manifest, and loaded by each worker. */
   tokenizerPath: string;
   /** Workers encoding shards side by side (1 = this thread only). */
@@ -96,6 +100,7 @@ interface ShardJob {
  * });
  * const manifest = await openTokens(`${root}/tokens`);
  * console.assert(manifest.shards["train/x.bin"]!.documents === 3);
+ * console.assert(manifest.shards["train/x.bin"]!.sha256?.length === 64);
  * ```
  */
 export async function encodeDataset(
@@ -106,8 +111,8 @@ export async function encodeDataset(
   const { tokenizer, tokenizerPath } = options;
   const progress = options.progress ?? silentProgress;
   const data = await openDataset(dataDir);
-  const eotId = tokenizer.specialId("<|endoftext|>");
-  const padId = tokenizer.model.specials.find((s) => s.content === "<|pad|>")?.id ?? null;
+  const eotId = endOfTextId(tokenizer, tokenizerPath);
+  const padId = tokenizer.specials.find((s) => s.content === "<|pad|>")?.id ?? null;
   const jobs: ShardJob[] = [];
   for (const split of data.splits) {
     await Deno.mkdir(join(outDir, split), { recursive: true });
@@ -126,6 +131,8 @@ export async function encodeDataset(
     ? await encodeOnWorkers(jobs, tokenizerPath, tokenizer.fingerprint, threads, onBytes)
     : await encodeHere(jobs, tokenizer, onBytes);
   progress.stop();
+  // Recorded so that `--resume` can tell these shards from a re-encoding of the same data.
+  for (const [i, job] of jobs.entries()) entries[i]!.sha256 = await sha256File(job.output);
   const manifest: TokensManifest = {
     format: "moe-token-shards",
     version: TOKENS_MANIFEST_VERSION,
@@ -166,14 +173,14 @@ export async function encodeDataset(
  * ```
  */
 export async function encodeFile(
-  tokenizer: Tokenizer,
+  tokenizer: TextTokenizer,
   input: string,
   output: string,
   onBytes: (n: number) => void = () => {},
 ): Promise<{ documents: number; tokens: number; bytes: number }> {
   const writer = await ShardWriter.create(output, {
     vocabSize: tokenizer.vocabSize,
-    eotId: tokenizer.specialId("<|endoftext|>"),
+    eotId: endOfTextId(tokenizer),
     fingerprint: tokenizer.fingerprint,
   });
   let bytes = 0;
@@ -192,7 +199,11 @@ export async function encodeFile(
   return { documents: header.documents, tokens: header.tokens, bytes };
 }
 
-async function encodeHere(jobs: ShardJob[], tokenizer: Tokenizer, onBytes: (n: number) => void) {
+async function encodeHere(
+  jobs: ShardJob[],
+  tokenizer: TextTokenizer,
+  onBytes: (n: number) => void,
+) {
   const entries: ShardEntry[] = [];
   for (const job of jobs) {
     const counts = await encodeFile(tokenizer, job.input, job.output, onBytes);
@@ -265,7 +276,9 @@ async function encodeOnWorkers(
  *
  * @param dir Directory written by `moe tokenizer encode`.
  * @returns The manifest.
- * @throws {SyntaxError} If it is missing or of another format/version.
+ * @throws {Deno.errors.NotFound} If there is no `manifest.json`.
+ * @throws {SyntaxError} If it is not JSON, of another format or version, or a field is missing,
+ *   of the wrong type or out of range; the message names the file and the field.
  *
  * @example
  * ```ts
@@ -281,18 +294,17 @@ async function encodeOnWorkers(
  */
 export async function openTokens(dir: string): Promise<TokensManifest> {
   const path = join(dir, "manifest.json");
-  let manifest: TokensManifest;
-  try {
-    manifest = JSON.parse(await Deno.readTextFile(path));
-  } catch (error) {
-    throw new SyntaxError(
-      `Cannot open token shards "${dir}": manifest.json ${(error as Error).message}`,
+  const text = await Deno.readTextFile(path).catch((error) => {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    throw new Deno.errors.NotFound(
+      `Cannot open token shards "${dir}": no manifest.json there (is it a moe tokenizer encode output?)`,
     );
-  }
-  if (manifest.format !== "moe-token-shards" || manifest.version !== TOKENS_MANIFEST_VERSION) {
+  });
+  const raw = parseJsonText(text, "token manifest", path) as Partial<TokensManifest> | null;
+  if (raw?.format !== "moe-token-shards" || raw.version !== TOKENS_MANIFEST_VERSION) {
     throw new SyntaxError(
       `Cannot open token shards "${dir}": manifest.json is not moe-token-shards version ${TOKENS_MANIFEST_VERSION}`,
     );
   }
-  return manifest;
+  return checkJson(tokensManifestSchema, raw, "token manifest", path);
 }

@@ -1,16 +1,20 @@
 /**
- * Reading and writing Hugging Face `tokenizer.json`: a `BPE` model whose vocab and merges are
- * byte-level token strings, the pre-tokenizer `Sequence[Split(Regex), ByteLevel(use_regex: false)]`
- * (the layout Llama 3 uses), a `ByteLevel` decoder, and the special tokens as added tokens. Any
- * implementation of the format (Rust `tokenizers`, `@huggingface/tokenizers` in JS, transformers)
- * loads the file and produces the same ids.
+ * Reading and writing Hugging Face `tokenizer.json`. `moe` writes a `BPE` model whose vocab and
+ * merges are byte-level token strings, the pre-tokenizer `Sequence[Split(Regex), ByteLevel(use_regex:
+ * false)]` (the layout Llama 3 uses), a `ByteLevel` decoder, and the special tokens as added tokens;
+ * any implementation of the format (Rust `tokenizers`, `@huggingface/tokenizers` in JS,
+ * transformers) loads the file and produces the same ids. {@linkcode loadTokenizer} reads that
+ * layout with `moe`'s fast encoder and any other BPE `tokenizer.json` (GPT-2, Llama, Mistral, …) as
+ * a Hugging Face pipeline (`./hf/`).
  *
  * @module
  */
 import { writeFileAtomic } from "../cli/mod.ts";
 import { BYTE_TO_CHAR, bytesToTokenString, tokenStringToBytes } from "./bytes.ts";
+import { pipelineTokenizer } from "./hf/mod.ts";
 import { SPLIT_PATTERN } from "./pretokenize.ts";
-import type { BpeModel, SpecialToken } from "./tokenizer.ts";
+import type { SpecialToken, TextTokenizer } from "./text_tokenizer.ts";
+import type { BpeModel } from "./tokenizer.ts";
 import { Tokenizer } from "./tokenizer.ts";
 
 /** The special tokens every `moe` tokenizer has by default. */
@@ -134,7 +138,46 @@ function checkPipeline(json: Json, fail: (field: string, problem: string) => nev
 }
 
 /**
- * Reads a `tokenizer.json` object back into a model.
+ * Whether a parsed `tokenizer.json` has the layout `moe tokenizer train` writes (whatever its vocab):
+ * no normalizer, `moe`'s split pattern then `ByteLevel` without regex or prefix space, a `ByteLevel`
+ * decoder, and a plain byte-level `BPE` model. Such files are encoded by `moe`'s own
+ * {@linkcode Tokenizer}, where special-token text in a document stays text.
+ *
+ * @param json The parsed file.
+ * @returns True for `moe`'s layout.
+ *
+ * @example
+ * ```ts
+ * import { isMoeLayout, toTokenizerJson } from "./hf_json.ts";
+ * const json = toTokenizerJson({
+ *   byteIds: Int32Array.from({ length: 256 }, (_, b) => b),
+ *   merges: new Int32Array(),
+ *   mergeIds: new Int32Array(),
+ *   specials: [{ content: "<|endoftext|>", id: 256 }],
+ * });
+ * console.assert(isMoeLayout(json) && !isMoeLayout({ ...json, normalizer: { type: "NFC" } }));
+ * ```
+ */
+export function isMoeLayout(json: unknown): boolean {
+  if (!isObject(json) || !isObject(json.model)) return false;
+  const model = json.model;
+  const decoder = json.decoder;
+  try {
+    checkPipeline(json, (field, problem) => {
+      throw new SyntaxError(`${field} ${problem}`);
+    });
+  } catch {
+    return false;
+  }
+  return model.type === "BPE" && isObject(decoder) && decoder.type === "ByteLevel" &&
+    ["continuing_subword_prefix", "end_of_word_suffix", "unk_token", "dropout"].every((key) =>
+      model[key] === null || model[key] === undefined
+    ) && model.byte_fallback !== true && model.ignore_merges !== true &&
+    (json.truncation ?? null) === null && (json.padding ?? null) === null;
+}
+
+/**
+ * Reads a `tokenizer.json` object of `moe`'s layout back into a model.
  *
  * @param json The parsed file.
  * @param name The file name, for error messages.
@@ -252,11 +295,15 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
 }
 
 /**
- * Loads a `tokenizer.json` file. Its fingerprint is the sha256 of the file's bytes.
+ * Loads a `tokenizer.json` file: `moe`'s own layout (see {@linkcode isMoeLayout}) with `moe`'s
+ * encoder, any other as a Hugging Face pipeline that encodes and decodes as `tokenizers` does
+ * (byte-level BPE as GPT-2, GPT-4 or Llama 3 ship it; SentencePiece-style BPE as Llama 2 and
+ * Mistral ship it). Its fingerprint is the sha256 of the file's bytes.
  *
  * @param path The file.
  * @returns A ready tokenizer (`encode`, `decode`, `vocabSize`, `fingerprint`).
- * @throws {SyntaxError} If the file is not JSON or not a tokenizer this code can run, naming the field.
+ * @throws {SyntaxError} If the file is not JSON or not a tokenizer this code can run, naming the
+ * JSON path of the part.
  * @throws {Deno.errors.NotFound} If the file does not exist.
  *
  * @example
@@ -273,7 +320,7 @@ export async function sha256Hex(bytes: Uint8Array): Promise<string> {
  * console.assert(tok.encode("hi").join() === "256" && tok.fingerprint.length === 64);
  * ```
  */
-export async function loadTokenizer(path: string): Promise<Tokenizer> {
+export async function loadTokenizer(path: string): Promise<TextTokenizer> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
@@ -289,9 +336,11 @@ export async function loadTokenizer(path: string): Promise<Tokenizer> {
       `Cannot load tokenizer "${path}": not JSON (${(error as Error).message})`,
     );
   }
+  const fingerprint = await sha256Hex(bytes);
+  if (!isMoeLayout(json)) return pipelineTokenizer(json, path, fingerprint);
   const model = parseTokenizerJson(json, path);
   try {
-    return new Tokenizer(model, await sha256Hex(bytes));
+    return new Tokenizer(model, fingerprint);
   } catch (error) {
     throw new SyntaxError(
       `Cannot load tokenizer "${path}": model.merges ${(error as Error).message}`,

@@ -1,7 +1,9 @@
 /**
  * Byte-level BPE tokenizer: training (word counts on Workers, incremental pair counts with a
  * priority queue), Hugging Face `tokenizer.json` reading/writing, encoding/decoding with exact
- * round trips for any bytes, and binary token shards for the trainer.
+ * round trips for any bytes, and binary token shards for the trainer. Foreign BPE
+ * `tokenizer.json` files (GPT-2, Llama, Mistral, …) load too, run as their Hugging Face pipeline
+ * (`hf/`).
  *
  * @example
  * ```ts
@@ -23,8 +25,11 @@ export * from "./pairs.ts";
 export * from "./pair_table.ts";
 export * from "./count.ts";
 export * from "./train.ts";
+export * from "./text_tokenizer.ts";
+export * from "./bpe_merge.ts";
 export * from "./tokenizer.ts";
 export * from "./hf_json.ts";
+export { PipelineTokenizer, pipelineTokenizer } from "./hf/mod.ts";
 export * from "./train_corpus.ts";
 export * from "./shards.ts";
 export * from "./encode_dataset.ts";

@@ -19,6 +19,8 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
+import { nameOsErrors } from "../cli/os_error.ts";
 
 /** Magic bytes at the start of every shard. */
 export const SHARD_MAGIC = "MOETOKS\0";
@@ -84,11 +86,14 @@ function decodeHeader(bytes: Uint8Array, path: string): ShardHeader {
   if (bytesPerToken !== 2 && bytesPerToken !== 4) {
     fail(`bytes per token ${bytesPerToken} is not 2 or 4`);
   }
+  const vocabSize = view.getUint32(16, true), eotId = view.getUint32(20, true);
+  if (vocabSize < 2) fail(`vocab size ${vocabSize} is below 2`);
+  if (eotId >= vocabSize) fail(`end-of-text id ${eotId} is not below the vocab size ${vocabSize}`);
   return {
     version,
     bytesPerToken: bytesPerToken as 2 | 4,
-    vocabSize: view.getUint32(16, true),
-    eotId: view.getUint32(20, true),
+    vocabSize,
+    eotId,
     tokens: Number(view.getBigUint64(24, true)),
     documents: Number(view.getBigUint64(32, true)),
     fingerprint: Array.from(bytes.subarray(40, 72), (b) => b.toString(16).padStart(2, "0")).join(
@@ -116,12 +121,14 @@ function decodeHeader(bytes: Uint8Array, path: string): ShardHeader {
  */
 export class ShardWriter {
   #file: Deno.FsFile;
+  #path: string;
   #header: ShardHeader;
   #buffer: Uint16Array | Uint32Array;
   #filled = 0;
 
-  private constructor(file: Deno.FsFile, header: ShardHeader) {
+  private constructor(file: Deno.FsFile, path: string, header: ShardHeader) {
     this.#file = file;
+    this.#path = path;
     this.#header = header;
     this.#buffer = header.bytesPerToken === 2 ? new Uint16Array(1 << 19) : new Uint32Array(1 << 19);
   }
@@ -144,8 +151,11 @@ export class ShardWriter {
       tokens: 0,
       documents: 0,
     };
-    await writeAll(file, encodeHeader(header));
-    return new ShardWriter(file, header);
+    await nameOsErrors("write", path, () => writeAll(file, encodeHeader(header))).catch((error) => {
+      file.close();
+      throw error;
+    });
+    return new ShardWriter(file, path, header);
   }
 
   /** Appends one document's ids followed by `<|endoftext|>`. */
@@ -165,7 +175,9 @@ export class ShardWriter {
 
   async #flush(): Promise<void> {
     const view = this.#buffer.subarray(0, this.#filled);
-    await writeAll(this.#file, new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+    const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
+    // Writes through a handle: Deno's error would name no file.
+    await nameOsErrors("write", this.#path, () => writeAll(this.#file, bytes));
     this.#filled = 0;
   }
 
@@ -174,7 +186,11 @@ export class ShardWriter {
     try {
       await this.#flush();
       await this.#file.seek(0, Deno.SeekMode.Start);
-      await writeAll(this.#file, encodeHeader(this.#header));
+      await nameOsErrors(
+        "write",
+        this.#path,
+        () => writeAll(this.#file, encodeHeader(this.#header)),
+      );
     } finally {
       this.#file.close();
     }
@@ -293,4 +309,29 @@ export async function readShard(
   } finally {
     shard.close();
   }
+}
+
+/**
+ * The sha256 of a shard file (header included), read in chunks: what `manifest.json` records for
+ * each shard and `--resume` checks.
+ *
+ * @param path The shard file.
+ * @returns Lower-case hex.
+ *
+ * @example
+ * ```ts
+ * import { sha256File } from "./shards.ts";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "abc");
+ * console.assert((await sha256File(path)).startsWith("ba7816bf"));
+ * ```
+ */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  using file = await Deno.open(path, { read: true });
+  const chunk = new Uint8Array(1 << 20);
+  for (let n = await file.read(chunk); n !== null; n = await file.read(chunk)) {
+    hash.update(chunk.subarray(0, n));
+  }
+  return hash.digest("hex");
 }

@@ -5,16 +5,11 @@
  *
  * @module
  */
+import { BpeMerges } from "./bpe_merge.ts";
 import { validUtf8Prefix } from "./bytes.ts";
-import { PairTable } from "./pair_table.ts";
 import { PieceCache } from "./_piece_cache.ts";
 import { pieceEnd } from "./_scanner.ts";
-
-/** A special token: its text and id. Never produced by encoding ordinary text. */
-export interface SpecialToken {
-  content: string;
-  id: number;
-}
+import type { SpecialToken, TextTokenizer } from "./text_tokenizer.ts";
 
 /** Everything that defines a tokenizer. */
 export interface BpeModel {
@@ -24,7 +19,7 @@ export interface BpeModel {
   merges: Int32Array;
   /** Id produced by merge `i`. */
   mergeIds: Int32Array;
-  /** Special tokens (ids above or between the others). */
+  /** Special tokens (ids above or between the others); never produced by encoding ordinary text. */
   specials: SpecialToken[];
 }
 
@@ -32,7 +27,7 @@ const CACHE_LIMIT = 1 << 18;
 const CACHE_MAX_PIECE = 256;
 
 /**
- * A loaded tokenizer.
+ * `moe`'s own byte-level BPE tokenizer (the layout `moe tokenizer train` writes).
  *
  * @example
  * ```ts
@@ -48,24 +43,21 @@ const CACHE_MAX_PIECE = 256;
  * console.assert(tok.vocabSize === 258 && tok.specialId("<|endoftext|>") === 257);
  * ```
  */
-export class Tokenizer {
+export class Tokenizer implements TextTokenizer {
   /** Number of ids (bytes, merged tokens and special tokens). */
   readonly vocabSize: number;
   /** The model this tokenizer was built from. */
   readonly model: BpeModel;
   /** sha256 of the `tokenizer.json` it was loaded from (hex), or "" when built in memory. */
   readonly fingerprint: string;
-  #ranks = new PairTable(1 << 16);
+  #merges: BpeMerges;
   #tokenStart: Int32Array;
   #tokenBytes: Uint8Array;
-  #reuses: Uint8Array;
   /** Piece → its id, or its ids when there are several. */
   #cache = new PieceCache(CACHE_LIMIT);
   #utf8 = new TextEncoder();
   #scratch = new Uint8Array(1024);
   #symbols = new Int32Array(1024);
-  #pairRank = new Int32Array(1024);
-  #fresh = new Uint8Array(1024);
   #out = new Uint32Array(1 << 16);
   #outLength = 0;
 
@@ -83,21 +75,17 @@ export class Tokenizer {
     for (const { id } of model.specials) size = Math.max(size, id + 1);
     this.vocabSize = size;
     const bytesOf: (Uint8Array | undefined)[] = new Array(size);
-    this.#reuses = new Uint8Array(model.mergeIds.length);
     model.byteIds.forEach((id, b) => bytesOf[id] = Uint8Array.of(b));
     for (let i = 0; i < model.mergeIds.length; i++) {
       const a = model.merges[2 * i]!, b = model.merges[2 * i + 1]!;
       const left = bytesOf[a], right = bytesOf[b];
       if (!left || !right) throw new RangeError(`Merge ${i} (${a}, ${b}) uses an id not made yet`);
-      if (this.#ranks.add(a, b) !== i) {
-        throw new RangeError(`Merge ${i} (${a}, ${b}) repeats an earlier merge`);
-      }
       const joined = new Uint8Array(left.length + right.length);
       joined.set(left);
       joined.set(right, left.length);
-      if (bytesOf[model.mergeIds[i]!]) this.#reuses[i] = 1;
       bytesOf[model.mergeIds[i]!] ??= joined;
     }
+    this.#merges = new BpeMerges(model.merges, model.mergeIds, model.byteIds);
     for (const { content, id } of model.specials) bytesOf[id] = this.#utf8.encode(content);
     this.#tokenStart = new Int32Array(size + 1);
     for (let id = 0; id < size; id++) {
@@ -105,6 +93,16 @@ export class Tokenizer {
     }
     this.#tokenBytes = new Uint8Array(this.#tokenStart[size]!);
     bytesOf.forEach((bytes, id) => bytes && this.#tokenBytes.set(bytes, this.#tokenStart[id]!));
+  }
+
+  /** The special tokens. */
+  get specials(): readonly SpecialToken[] {
+    return this.model.specials;
+  }
+
+  /** Number of merge rules. */
+  get mergeCount(): number {
+    return this.model.mergeIds.length;
   }
 
   /**
@@ -233,41 +231,12 @@ export class Tokenizer {
     }
   }
 
-  /** BPE on one pre-tokenizer piece: repeatedly merge the lowest-rank adjacent pair. */
+  /** BPE on one pre-tokenizer piece: its bytes' ids, merged. */
   #encodePiece(piece: string): number | Int32Array {
     const n = this.#pieceBytes(piece);
-    const sym = this.#symbols, rank = this.#pairRank, fresh = this.#fresh;
-    const byteIds = this.model.byteIds, ranks = this.#ranks, none = 0x7fffffff;
-    for (let i = 0; i < n; i++) sym[i] = byteIds[this.#scratch[i]!]!;
-    // rank[i]: merge rank of (sym[i], sym[i + 1]), looked up again only where a neighbour changed.
-    for (let i = 0; i + 1 < n; i++) rank[i] = ranks.get(sym[i]!, sym[i + 1]!) >>> 0 & none;
-    let length = n;
-    while (length > 1) {
-      let best = none;
-      for (let i = 0; i + 1 < length; i++) if (rank[i]! < best) best = rank[i]!;
-      if (best === none) break;
-      // subtle: every occurrence of the best pair is merged in one left-to-right pass; pairs that
-      // contain a new token rank later than `best`, so this equals merging one at a time. A merge
-      // that reuses an older id could meet a lower-ranked pair, so it merges one occurrence only.
-      const z = this.model.mergeIds[best]!;
-      let w = 0, more = true;
-      for (let i = 0; i < length; i++) {
-        if (more && rank[i] === best && i + 1 < length) {
-          sym[w] = z;
-          fresh[w++] = 1;
-          i++;
-          more = this.#reuses[best] === 0;
-        } else {
-          sym[w] = sym[i]!;
-          rank[w] = rank[i]!;
-          fresh[w++] = 0;
-        }
-      }
-      length = w;
-      for (let i = 0; i + 1 < length; i++) {
-        if (fresh[i] || fresh[i + 1]) rank[i] = ranks.get(sym[i]!, sym[i + 1]!) >>> 0 & none;
-      }
-    }
+    const sym = this.#symbols, byteIds = this.model.byteIds, scratch = this.#scratch;
+    for (let i = 0; i < n; i++) sym[i] = byteIds[scratch[i]!]!;
+    const length = this.#merges.apply(sym, n);
     return length === 1 ? sym[0]! : sym.slice(0, length);
   }
 
@@ -276,8 +245,6 @@ export class Tokenizer {
     if (this.#scratch.length < piece.length * 3) {
       this.#scratch = new Uint8Array(piece.length * 3);
       this.#symbols = new Int32Array(piece.length * 3);
-      this.#pairRank = new Int32Array(piece.length * 3);
-      this.#fresh = new Uint8Array(piece.length * 3);
     }
     let ascii = true;
     for (let i = 0; i < piece.length && ascii; i++) {

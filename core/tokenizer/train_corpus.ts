@@ -30,6 +30,8 @@ export interface TrainTokenizerOptions {
   mergeProgress?: Progress;
   /** Input size on disk and bytes read so far, for the counting progress bar. */
   input?: { totalBytes: number; readBytes: () => number };
+  /** What the texts are, for error messages (e.g. the quoted input paths). */
+  source?: string;
 }
 
 /** A trained model and what it was trained on. */
@@ -114,7 +116,8 @@ export async function* trainingTexts(
  * @param texts Training documents.
  * @param options Vocab size, minimum frequency, special tokens, threads, progress.
  * @returns The model (ids 0–255 bytes, then merges, then special tokens) and training figures.
- * @throws {RangeError} If the vocab size cannot hold the 256 bytes and the special tokens.
+ * @throws {RangeError} If the vocab size cannot hold the 256 bytes and the special tokens, or
+ *   the texts hold no text at all (a tokenizer of bytes alone would be trained from nothing).
  *
  * @example
  * ```ts
@@ -148,6 +151,13 @@ export async function trainTokenizer(
   }
   const counts = await counter.finish();
   progress.stop();
+  if (bytes === 0) {
+    throw new RangeError(
+      `Cannot train a tokenizer on ${
+        options.source ?? "the texts"
+      }: no text to learn from (${documents} documents)`,
+    );
+  }
 
   const target = options.vocabSize - specials.length;
   const merging = options.mergeProgress ?? progress;

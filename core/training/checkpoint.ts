@@ -15,9 +15,10 @@
  * @module
  */
 import { basename, join } from "node:path";
-import { writeFileAtomic } from "../cli/mod.ts";
+import { nameOsErrors, renamedInMessage, writeFileAtomic } from "../cli/mod.ts";
 import { type HostTensor, loadSafetensors } from "../runtime/mod.ts";
 import { type GPTConfig, gptParamSpecs } from "../../models/gpt.ts";
+import { parseCheckpointConfig } from "./config_schema.ts";
 
 /** `config.json` of a checkpoint. */
 export interface CheckpointConfig {
@@ -30,6 +31,11 @@ export interface CheckpointConfig {
   tokenizer: { fingerprint: string; vocabSize: number; eotId: number };
   /** Everything the trainer needs to continue (options, step, data position). */
   trainer: Record<string, unknown> & { step: number };
+  /**
+   * sha256 of each token shard the run trains on, by path in the shard directory, as the shards'
+   * manifest recorded them (absent when it recorded none): `--resume` checks the shards by them.
+   */
+  shards?: Record<string, string>;
   /** What else a runner records (e.g. `distill`: the teacher and the loss settings). */
   [extra: string]: unknown;
 }
@@ -48,6 +54,8 @@ export function checkpointName(step: number): string {
  * @param tokenizerPath The tokenizer file to copy.
  * @param keep How many checkpoints to keep (older ones are removed).
  * @returns The checkpoint directory.
+ * @throws {Error} `Cannot write "OUT/step-N…": REASON` when the OS refuses (e.g. no space left on
+ *   device); the temporary directory is removed, the previous checkpoint kept.
  */
 export async function writeCheckpoint(
   outDir: string,
@@ -60,32 +68,62 @@ export async function writeCheckpoint(
   const final = join(outDir, name);
   const tmp = join(outDir, `.${name}.tmp-${Deno.pid}`);
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  await Deno.mkdir(tmp, { recursive: true });
   try {
-    await writeFiles(tmp);
-    await Deno.writeTextFile(join(tmp, "config.json"), JSON.stringify(config, null, 2) + "\n");
-    await Deno.copyFile(tokenizerPath, join(tmp, "tokenizer.json"));
-    await Deno.remove(final, { recursive: true }).catch(() => {});
-    await Deno.rename(tmp, final);
+    await nameOsErrors("write", final, async () => {
+      await Deno.mkdir(tmp, { recursive: true });
+      await writeFiles(tmp);
+      await Deno.writeTextFile(join(tmp, "config.json"), JSON.stringify(config, null, 2) + "\n");
+      await Deno.copyFile(tokenizerPath, join(tmp, "tokenizer.json"));
+      await Deno.remove(final, { recursive: true }).catch(() => {});
+      await Deno.rename(tmp, final);
+    });
   } catch (error) {
+    // A full disk or a failed write leaves the previous checkpoint, and `latest`, as they were.
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    throw error;
+    // A writer that named its file named it in the temporary folder: name it where it belongs.
+    throw renamedInMessage(error, tmp, final);
   }
   await writeFileAtomic(join(outDir, "latest"), name + "\n");
   const older = (await listCheckpoints(outDir)).filter((n) => n !== name);
   for (const n of older.slice(0, Math.max(0, older.length - (keep - 1)))) {
-    await Deno.remove(join(outDir, n), { recursive: true });
+    await nameOsErrors(
+      "remove",
+      join(outDir, n),
+      () => Deno.remove(join(outDir, n), { recursive: true }),
+    );
   }
   return final;
 }
 
-/** Checkpoint directory names in `outDir`, oldest first. */
-async function listCheckpoints(outDir: string): Promise<string[]> {
+/**
+ * Checkpoint directory names in `outDir` (`step-N`, complete or not), oldest first.
+ *
+ * @param outDir A run directory.
+ * @returns The names, without temporary ones.
+ */
+export async function listCheckpoints(outDir: string): Promise<string[]> {
   const names: string[] = [];
   for await (const e of Deno.readDir(outDir)) {
     if (e.isDirectory && /^step-\d+$/.test(e.name)) names.push(e.name);
   }
   return names.sort();
+}
+
+/** The files every checkpoint directory holds once it is renamed into place. */
+const CHECKPOINT_FILES = ["config.json", "state.safetensors", "tokenizer.json"];
+
+/**
+ * Whether a checkpoint directory holds every file a checkpoint is written with (a folder that
+ * lost some, e.g. to a removal cut short by a crash, is not resumable).
+ *
+ * @param dir A `step-N` directory.
+ * @returns True when `config.json`, `state.safetensors` and `tokenizer.json` are all there.
+ */
+export async function isCompleteCheckpoint(dir: string): Promise<boolean> {
+  for (const file of CHECKPOINT_FILES) {
+    if (!(await Deno.stat(join(dir, file)).then((s) => s.isFile, () => false))) return false;
+  }
+  return true;
 }
 
 /**
@@ -94,6 +132,8 @@ async function listCheckpoints(outDir: string): Promise<string[]> {
  * @param path A run directory (with `latest`) or a checkpoint directory (with `config.json`).
  * @returns The checkpoint directory and its config.
  * @throws {Deno.errors.NotFound} If neither is found; the message names the path.
+ * @throws {SyntaxError} If `config.json` is not JSON, of another format, or a field is missing,
+ *   of the wrong type or out of range; the message names the file and the field.
  *
  * @example
  * ```ts
@@ -113,30 +153,29 @@ export async function findCheckpoint(
   const latest = await Deno.readTextFile(join(path, "latest")).catch(() => null);
   if (latest !== null) dir = join(path, basename(latest.trim()));
   const text = await Deno.readTextFile(join(dir, "config.json")).catch(() => null);
+  if (text === null && latest !== null) {
+    throw new Deno.errors.NotFound(
+      `No checkpoint at "${path}": its latest names "${latest.trim()}", which is missing or incomplete (moe train --resume falls back to the newest complete step)`,
+    );
+  }
   if (text === null) {
     throw new Deno.errors.NotFound(
       `No checkpoint at "${path}": it has neither latest nor config.json`,
     );
   }
-  const config = JSON.parse(text) as CheckpointConfig;
-  if (!formats.includes(config.format)) {
-    throw new SyntaxError(
-      `Cannot read checkpoint "${dir}": its format "${config.format}" is not ${
-        formats.join(" or ")
-      }`,
-    );
-  }
-  return { dir, config };
+  return { dir, config: parseCheckpointConfig(text, join(dir, "config.json"), formats) };
 }
 
 /**
  * The parameters of a GPT of shape `cfg` among a state's tensors (optimizer moments and anything
- * else are ignored), in config order, each checked for dtype and shape.
+ * else are ignored), in config order, each checked for dtype, shape and finite values (a NaN
+ * weight would only surface later, as NaN logits).
  *
  * @param tensors A checkpoint's or bundle's safetensors content.
  * @param cfg The model they belong to.
  * @returns Parameters by config name.
- * @throws {RangeError} `parameter "NAME" is …, expected float32[…]`; the caller names the file.
+ * @throws {RangeError} `parameter "NAME" is …, expected float32[…]` or `parameter "NAME" holds
+ *   NaN at index I`; the caller names the file.
  *
  * @example
  * ```ts
@@ -161,6 +200,11 @@ export function gptParameters(
       throw new RangeError(
         `parameter "${spec.name}" is ${got}, expected float32[${spec.shape.join(", ")}]`,
       );
+    }
+    for (let i = 0; i < t.data.length; i++) {
+      if (!Number.isFinite(t.data[i])) {
+        throw new RangeError(`parameter "${spec.name}" holds ${t.data[i]} at index ${i}`);
+      }
     }
     values.set(spec.name, t.data);
   }

@@ -1,7 +1,7 @@
 /**
  * Training a GPT-2 teacher on token shards: data streaming with mixed, balanced or sequential
- * schedules, the learning-rate schedule, per-class evaluation, metrics, atomic checkpoints and
- * exact resume.
+ * schedules, the learning-rate schedule, per-class evaluation, metrics, atomic checkpoints,
+ * exact and checked resume, and the lock of a run folder.
  *
  * @example
  * ```ts
@@ -19,4 +19,7 @@ export * from "./runner.ts";
 export * from "./gpt_runner.ts";
 export * from "./checkpoint.ts";
 export * from "./trainer.ts";
+export * from "./resume.ts";
+export * from "./run_lock.ts";
 export * from "./options.ts";
+export * from "./config_schema.ts";

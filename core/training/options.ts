@@ -8,6 +8,7 @@ import { isAbsolute, join } from "node:path";
 import { UsageError } from "../cli/mod.ts";
 import { sha256Hex, type TokensManifest } from "../tokenizer/mod.ts";
 import { GPT_CONFIGS, type GPTConfig, gptConfig } from "../../models/gpt.ts";
+import { parseModelConfigFile } from "./config_schema.ts";
 
 /** Overrides of a preset (`--layers`, `--d-model`, `--heads`, `--ctx`, `--vocab-size`). */
 export type ModelOverrides = {
@@ -22,7 +23,9 @@ export type ModelOverrides = {
  * @param overrides Flag overrides.
  * @param shardVocab The shards' vocabulary size (the default vocab).
  * @returns The preset's name (or `custom`) and the config.
- * @throws {UsageError} If the name is unknown or the result is inconsistent.
+ * @throws {UsageError} If the name is unknown, the file missing, or the result inconsistent.
+ * @throws {SyntaxError} If the file is not JSON or a field is of the wrong type, out of range or
+ *   unknown (`Cannot load model config "cfg.json": layers must be an integer ≥ 1, got "two"`).
  *
  * @example
  * ```ts
@@ -44,8 +47,7 @@ export async function resolveModel(
     const text = await Deno.readTextFile(config).catch(() => {
       throw new UsageError(`Invalid --config "${config}": no such file`);
     });
-    const json = JSON.parse(text) as { model?: Partial<GPTConfig> } & Partial<GPTConfig>;
-    base = { vocabSize: shardVocab, ...(json.model ?? json) };
+    base = { vocabSize: shardVocab, ...parseModelConfigFile(text, config) };
     name = "custom";
   } else {
     throw new UsageError(

@@ -7,17 +7,32 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { Interrupted, type Progress, silentProgress } from "../cli/mod.ts";
+import { basename, join } from "node:path";
+import {
+  Interrupted,
+  nameOsErrors,
+  type Progress,
+  silentProgress,
+  type StopRequest,
+  writeFileAtomic,
+} from "../cli/mod.ts";
 import type { AdamWConfig } from "../optim/mod.ts";
 import type { Backend } from "../runtime/mod.ts";
 import type { GPTConfig } from "../../models/gpt.ts";
 import { BatchSampler, evalBatches, phaseOf, type SamplerState, type Schedule } from "./batches.ts";
-import { type CheckpointConfig, findCheckpoint, writeCheckpoint } from "./checkpoint.ts";
+import { type CheckpointConfig, writeCheckpoint } from "./checkpoint.ts";
 import { GPTRunner } from "./gpt_runner.ts";
 import type { ModelRunner } from "./runner.ts";
 import { learningRate, type LrSchedule } from "./lr_schedule.ts";
 import { openTokenData, type TokenData } from "./token_data.ts";
+import {
+  checkResumeData,
+  findResumePoint,
+  removeLeftovers,
+  resumedRunOptions,
+  sameDataDir,
+  shardDigests,
+} from "./resume.ts";
 
 /** Everything that defines a run (saved in every checkpoint; a resumed run reuses it). */
 export interface TrainOptions {
@@ -82,11 +97,19 @@ export interface TrainContext {
   out: string;
   /** The tokenizer file the shards were made with (copied into checkpoints). */
   tokenizerPath: string;
-  /** Continue from the latest checkpoint in `out`. */
+  /**
+   * Continue from the latest complete checkpoint in `out`, after checking that the shards are
+   * the ones it was trained on (see `resume.ts`).
+   */
   resume?: boolean;
   progress?: Progress;
-  /** Set to true (e.g. by a SIGINT handler) to checkpoint and stop after the current step. */
-  stop?: { requested: boolean };
+  /**
+   * Set `requested` (e.g. in a SIGINT or SIGTERM handler) to checkpoint and stop after the
+   * current step; the {@linkcode Interrupted} thrown carries `signal`'s exit code.
+   */
+  stop?: StopRequest;
+  /** Told one line when the run repairs something: a broken `latest`, half-written checkpoints. */
+  notice?: (line: string) => void;
   /** Stop (without a checkpoint) after this step; tests use it to simulate a crash. */
   haltAfter?: number;
   /** Loads the model's graphs (default: a GPT-2 trained with cross-entropy, `GPTRunner`). */
@@ -100,10 +123,19 @@ export interface TrainContext {
 /**
  * Trains (or continues training) a GPT-2 on token shards.
  *
- * @param options The run's definition (ignored on resume: the checkpoint's wins).
+ * The caller holds the run's lock (`run_lock.ts`): the trainer removes leftovers of interrupted
+ * writers from `ctx.out` at the start.
+ *
+ * @param options The run's definition. On resume it must equal the checkpoint's, except for what
+ *   `resumedRunOptions` lets a resumed run change (its length, the shards' location, how often
+ *   it evaluates and checkpoints, how many checkpoints it keeps).
  * @param ctx Backend, output directory, tokenizer, resume flag, progress, stop flag.
  * @returns The summary of the run.
- * @throws {RangeError} If the shards do not fit the model (vocab size, length).
+ * @throws {RangeError} If the shards do not fit the model (vocab size, length), or the options
+ *   differ from a resumed checkpoint's in what a resumed run must keep.
+ * @throws {Error} If a resumed run's shards are not the ones it was trained on (tokenizer
+ *   fingerprint, vocabulary, a shard's sha256), naming both values; if a file cannot be written
+ *   (e.g. no space left on device), naming it.
  * @throws {Error} If the loss becomes NaN or infinite: the message names the step and the last
  *   good checkpoint, which is kept.
  * @throws {Interrupted} After checkpointing when `ctx.stop.requested` was set.
@@ -112,14 +144,27 @@ export async function train(options: TrainOptions, ctx: TrainContext): Promise<T
   let o = options;
   let pos: Position | null = null;
   let resumeDir: string | null = null;
+  const notice = ctx.notice ?? (() => {});
   if (ctx.resume) {
-    const found = await findCheckpoint(ctx.out, [ctx.format ?? "moe-gpt"]);
-    const saved = found.config.trainer as unknown as { options: TrainOptions; position: Position };
-    o = saved.options;
+    const point = await findResumePoint(ctx.out, [ctx.format ?? "moe-gpt"]);
+    const saved = point.config.trainer as unknown as { options: TrainOptions; position: Position };
+    o = resumedRunOptions(ctx.out, saved.options, options, saved.position.step);
+    const sameDir = sameDataDir(o.data, saved.options.data);
+    await checkResumeData(ctx.out, point.config, o.data, sameDir);
     pos = saved.position;
-    resumeDir = found.dir;
+    resumeDir = point.dir;
+    if (point.note !== null) {
+      notice(point.note);
+      await writeFileAtomic(join(ctx.out, "latest"), basename(point.dir) + "\n");
+    }
   }
-  await Deno.mkdir(ctx.out, { recursive: true });
+  await nameOsErrors("create the folder", ctx.out, () => Deno.mkdir(ctx.out, { recursive: true }));
+  const leftovers = await removeLeftovers(ctx.out);
+  if (leftovers.length > 0) {
+    notice(
+      `Removed what an interrupted run left half-written in "${ctx.out}": ${leftovers.join(", ")}`,
+    );
+  }
   const data = await openTokenData(o.data, o.model.vocabSize, o.seqLen);
   const runner = ctx.runner
     ? await ctx.runner(o, data).catch((error) => {
@@ -158,13 +203,18 @@ async function loop(
     await runner.load(join(resumeDir, "state.safetensors"));
     sampler.restore(pos.sampler);
     if (pos.runner !== undefined) runner.restorePosition?.(pos.runner);
-    await truncateMetrics(metricsPath, pos.step);
+    await nameOsErrors("write", metricsPath, () => truncateMetrics(metricsPath, pos.step));
   } else {
-    await Deno.writeTextFile(metricsPath, "");
+    await nameOsErrors("write", metricsPath, () => Deno.writeTextFile(metricsPath, ""));
   }
   const log = (record: Record<string, unknown>) =>
-    Deno.writeTextFile(metricsPath, JSON.stringify(record) + "\n", { append: true });
+    nameOsErrors(
+      "append to",
+      metricsPath,
+      () => Deno.writeTextFile(metricsPath, JSON.stringify(record) + "\n", { append: true }),
+    );
   const tokenizer = data.manifest.tokenizer;
+  const digests = shardDigests(data.manifest);
   let lastCheckpoint = resumeDir ?? "";
   let checkpointed = resumed?.step ?? -1;
   const checkpoint = async () => {
@@ -182,6 +232,7 @@ async function loop(
         vocabSize: tokenizer.vocabSize,
         eotId: tokenizer.eotId,
       },
+      ...(Object.keys(digests).length > 0 ? { shards: digests } : {}),
       trainer: { step: pos.step, options: o, position: pos },
     };
     const meta = { step: String(pos.step) };
@@ -212,7 +263,22 @@ async function loop(
   const startTokens = pos.tokens;
   let val: ValReport = {};
   let finalLoss = NaN;
+  // Checkpoints what is done (nothing before the first step) and stops with the signal's code.
+  const interrupt = async (): Promise<never> => {
+    const signal = ctx.stop?.signal ?? "SIGINT";
+    const what = signal === "SIGINT" ? "Interrupted" : `Stopped by ${signal}`;
+    if (pos.step > 0) await checkpoint();
+    progress.stop();
+    throw new Interrupted(
+      pos.step > 0
+        ? `${what} at step ${pos.step}: checkpoint written to "${lastCheckpoint}" (continue with --resume)`
+        : `${what} before the first step: nothing was trained (no checkpoint written)`,
+      signal,
+    );
+  };
   while (pos.step < o.lr.steps) {
+    // A signal that came while the run was being set up stops it before another step.
+    if (ctx.stop?.requested) await interrupt();
     const step = pos.step + 1;
     const batch = await sampler.next(step);
     const lr = learningRate(o.lr, step);
@@ -255,13 +321,7 @@ async function loop(
     if (o.checkpointEvery > 0 && step % o.checkpointEvery === 0 && step < o.lr.steps) {
       await checkpoint();
     }
-    if (ctx.stop?.requested) {
-      await checkpoint();
-      progress.stop();
-      throw new Interrupted(
-        `Interrupted at step ${step}: checkpoint written to "${lastCheckpoint}" (continue with --resume)`,
-      );
-    }
+    if (ctx.stop?.requested) await interrupt();
   }
   if (resumed?.step !== o.lr.steps) val = await evaluate(); // a finished run is not redone
   await checkpoint();
@@ -320,5 +380,6 @@ async function truncateMetrics(path: string, step: number): Promise<void> {
       return false; // a line cut short by the kill
     }
   });
-  await Deno.writeTextFile(path, kept.map((l) => l + "\n").join(""));
+  // Atomically: a kill while rewriting must not lose the records before the checkpoint.
+  await writeFileAtomic(path, kept.map((l) => l + "\n").join(""));
 }

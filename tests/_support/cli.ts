@@ -18,10 +18,16 @@ const MAIN = new URL("../../main.ts", import.meta.url).pathname;
  *
  * @param args Arguments after `moe`.
  * @param stdin Optional text fed on standard input.
+ * @param options Working folder and environment variables of the child (default: this process's).
  */
-export async function moe(args: string[], stdin?: string): Promise<CliResult> {
+export async function moe(
+  args: string[],
+  stdin?: string,
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
+    ...options,
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

@@ -172,6 +172,6 @@ Deno.test("moe tokenizer info names the field of a foreign tokenizer.json", asyn
   assert.equal(code, 1);
   assert.match(
     stderr,
-    /^moe: Cannot load tokenizer ".*bert\.json": model\.type is "WordPiece", expected "BPE"\n$/,
+    /^moe: Cannot load tokenizer ".*bert\.json": model\.type "WordPiece" is not supported \(supported: BPE\)\n$/,
   );
 });

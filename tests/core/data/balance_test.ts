@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { balance, type BalanceOptions, readDocuments } from "../../../core/data/mod.ts";
+import {
+  balance,
+  type BalanceOptions,
+  NoDocumentFitsError,
+  readDocuments,
+} from "../../../core/data/mod.ts";
 
 const FIXTURES = new Map(
   ["en", "fr", "de", "py"].map((c) => [c, [`fixtures/corpus/${c}.jsonl.gz`]]),
@@ -115,4 +120,41 @@ Deno.test("balance() rejects an empty class naming it and its input", async () =
     () => run({ inputs: new Map([["en", ["fixtures/corpus/en.jsonl.gz"]], ["xx", [path]]]) }),
     new RegExp(`Class "xx" is empty: no usable documents in "${path}"`),
   );
+});
+
+Deno.test("balance() fails rather than leave a class empty when none of its documents fits", async () => {
+  const dir = await Deno.makeTempDir();
+  const small = `${dir}/small.txt`, big = `${dir}/big.txt`;
+  await Deno.writeTextFile(small, ["aaaa", "bbbb", "cccc"].join("\n\n")); // 12 chars in all
+  await Deno.writeTextFile(big, ["x".repeat(30), "y".repeat(20), "z".repeat(40)].join("\n\n"));
+  const inputs = new Map([["small", [small]], ["big", [big]]]);
+  const error = await run({ inputs, split: [1, 0, 0] }).then(() => null, (e: unknown) => e);
+  assert.ok(error instanceof NoDocumentFitsError, String(error));
+  assert.deepEqual(error.details, {
+    cls: "big",
+    by: "chars",
+    available: 90,
+    documents: 3,
+    smallest: 20,
+    target: 12,
+    maxDiffPercent: 1,
+  });
+  assert.equal(error.percentToFit, 67); // 12 · 1.67 ≥ 20 > 12 · 1.66
+  // With that excess the class keeps its smallest document.
+  const { manifest, warnings } = await run({ inputs, split: [1, 0, 0], maxDiffPercent: 67 });
+  assert.equal(manifest.stats.big!.selected.chars, 20);
+  assert.deepEqual(warnings, []);
+});
+
+Deno.test("balance() warns when documents too large for the target leave a class short", async () => {
+  const dir = await Deno.makeTempDir();
+  const small = `${dir}/small.txt`, big = `${dir}/big.txt`;
+  await Deno.writeTextFile(small, ["aaaa", "bbbb", "cccc"].join("\n\n")); // 12 chars in all
+  await Deno.writeTextFile(big, ["x".repeat(30), "y".repeat(5), "z".repeat(40)].join("\n\n"));
+  const inputs = new Map([["small", [small]], ["big", [big]]]);
+  const { manifest, warnings } = await run({ inputs, split: [1, 0, 0] });
+  assert.equal(manifest.stats.big!.selected.chars, 5);
+  assert.deepEqual(warnings, [
+    'Class "big" has 75 chars but only 5 fit the target 12 + 1 %: its other documents are larger',
+  ]);
 });

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { assignGroups, parseSplit, seededUnit, selectToTarget } from "../../../core/data/mod.ts";
+import {
+  assignGroups,
+  NoDocumentFitsError,
+  parseSplit,
+  seededUnit,
+  selectToTarget,
+} from "../../../core/data/mod.ts";
 
 Deno.test("selectToTarget() reaches the target without exceeding the cap on random sizes", () => {
   for (let trial = 0; trial < 200; trial++) {
@@ -49,5 +55,24 @@ Deno.test("assignGroups() comes close to the fractions with many small groups", 
   for (const [s, f] of [[1, 0.1], [2, 0.1]] as const) {
     const got = sizes.reduce((a, size, g) => a + (split[g] === s ? size : 0), 0) / total;
     assert.ok(Math.abs(got - f) < 0.01, `split ${s}: ${got}`);
+  }
+});
+
+Deno.test("NoDocumentFitsError.percentToFit is the least whole excess that holds the document", () => {
+  for (let trial = 0; trial < 500; trial++) {
+    const target = 1 + Math.floor(seededUnit(trial, "target") * 10000);
+    const smallest = target + 1 + Math.floor(seededUnit(trial, "smallest") * 50000);
+    const { percentToFit: p } = new NoDocumentFitsError({
+      cls: "x",
+      by: "chars",
+      available: smallest,
+      documents: 1,
+      smallest,
+      target,
+      maxDiffPercent: 0,
+    });
+    // The same cap as balance(): target · (1 + P / 100).
+    assert.ok(target * (1 + p / 100) >= smallest, `${target} + ${p} % < ${smallest}`);
+    assert.ok(target * (1 + (p - 1) / 100) < smallest, `${p - 1} % would do for ${smallest}`);
   }
 });

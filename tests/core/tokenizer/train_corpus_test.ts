@@ -48,3 +48,14 @@ Deno.test("trainTokenizer() on two workers learns what one thread learns", async
   });
   assert.deepEqual(Array.from(two.model.merges), Array.from(one.model.merges));
 });
+
+Deno.test("trainTokenizer() refuses texts with no text in them, naming the source", async () => {
+  for (const texts of [[], ["", ""]]) {
+    await assert.rejects(
+      () =>
+        trainTokenizer(texts, { vocabSize: 300, minFrequency: 2, threads: 1, source: '"e.txt"' }),
+      RangeError,
+      `Cannot train a tokenizer on "e.txt": no text to learn from (${texts.length} documents)`,
+    );
+  }
+});

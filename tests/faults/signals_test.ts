@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { isCompleteCheckpoint } from "../../core/training/mod.ts";
+import { moe } from "../_support/cli.ts";
+import { byteShards } from "../core/training/_fixtures.ts";
+import { CPU, curve, finish, loggedSteps, names, spawnMoe, until } from "./_support.ts";
+
+function trainMoE(data: string, out: string): string[] {
+  return [
+    "train-moe",
+    "--variant",
+    "moe-ce",
+    "--data",
+    data,
+    "--out",
+    out,
+    "--config",
+    "tiny",
+    "--steps",
+    "40",
+    "--batch",
+    "4",
+    "--seq-len",
+    "32",
+    "--eval-every",
+    "10",
+    "--eval-rows",
+    "8",
+    "--checkpoint-every",
+    "0",
+    ...CPU,
+  ];
+}
+
+Deno.test("moe train-moe on SIGTERM checkpoints, exits 143 with one line, and resumes to the uninterrupted curve", async () => {
+  const { dir: data } = await byteShards({ classes: ["en", "fr"], trainBytes: 6_000 });
+  const root = await Deno.makeTempDir();
+  const full = join(root, "full"), cut = join(root, "cut");
+  const reference = await moe(trainMoE(data, full));
+  assert.equal(reference.code, 0, reference.stderr);
+
+  const child = spawnMoe(trainMoE(data, cut));
+  assert.ok(await until(child, async () => (await loggedSteps(cut)) >= 3));
+  // Paused while the signal is sent, so that it lands well before the run's end.
+  child.kill("SIGSTOP");
+  child.kill("SIGTERM");
+  child.kill("SIGCONT");
+  const stopped = await finish(child);
+  assert.equal(stopped.code, 143, stopped.stderr);
+  const step = Number(/at step (\d+):/.exec(stopped.stderr)?.[1]);
+  const checkpoint = join(cut, `step-${String(step).padStart(6, "0")}`);
+  assert.equal(
+    stopped.stderr,
+    `moe: Stopped by SIGTERM at step ${step}: checkpoint written to "${checkpoint}" (continue with --resume)\n`,
+  );
+  assert.ok(step >= 3 && step < 40);
+  assert.ok(await isCompleteCheckpoint(checkpoint));
+  assert.deepEqual(await names(cut), [
+    "latest",
+    "metrics.jsonl",
+    `step-${String(step).padStart(6, "0")}`,
+  ]);
+
+  const resumed = await moe(["train-moe", "--out", cut, "--resume", ...CPU]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.deepEqual(await curve(cut), await curve(full));
+});
