@@ -5,7 +5,7 @@
  * @module
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { describeOsErrors, exitCodeOf } from "../core/cli/mod.ts";
+import { describeOsErrors, exitCodeOf, installStopSignals } from "../core/cli/mod.ts";
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -83,6 +83,7 @@ export async function runProgram(program: Command, argv: string[]): Promise<void
     cmd.commands.forEach(configure);
   };
   configure(program);
+  installStopSignals(); // a command without its own handler still stops with one line
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (error) {

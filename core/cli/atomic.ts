@@ -6,7 +6,8 @@
  * @module
  */
 import { basename, dirname, join } from "node:path";
-import { SIGNAL_EXIT_CODES, type StopSignal, UsageError } from "./errors.ts";
+import { SIGNAL_EXIT_CODES, UsageError } from "./errors.ts";
+import { onStopSignal } from "./signals.ts";
 import { namedOsError, osErrorReason, renamedInMessage } from "./os_error.ts";
 import { assertReplaceable, writeOutputMarker } from "./safe_replace.ts";
 
@@ -92,8 +93,6 @@ export interface AtomicDirOptions {
   command?: string;
 }
 
-const SIGNALS: readonly StopSignal[] = ["SIGINT", "SIGTERM"];
-
 /**
  * Runs `fill` on a fresh temporary directory beside `path`, adds the output marker and renames it
  * to `path` when `fill` succeeds. On failure the temporary directory is removed and the error
@@ -145,26 +144,22 @@ export async function withAtomicDir<T>(
   });
   const swap = { aside: null as string | null, done: false };
   // An interrupted run leaves neither its temporary directory nor a half-done swap behind.
-  const handlers = SIGNALS.map((signal) => {
-    const onSignal = () => {
-      try {
-        if (!swap.done) Deno.removeSync(tmp, { recursive: true });
-        if (swap.aside !== null) {
-          if (swap.done) Deno.removeSync(swap.aside, { recursive: true });
-          else restoreSync(swap.aside, path);
-        }
-      } catch {
-        // Exiting with the signal's code matters more than a leftover the next run can see.
+  const removeHandler = onStopSignal((signal) => {
+    try {
+      if (!swap.done) Deno.removeSync(tmp, { recursive: true });
+      if (swap.aside !== null) {
+        if (swap.done) Deno.removeSync(swap.aside, { recursive: true });
+        else restoreSync(swap.aside, path);
       }
-      console.error(
-        `moe: stopped by ${signal}; ${
-          swap.done ? `"${path}" was complete` : `nothing was written to "${path}"`
-        }`,
-      );
-      Deno.exit(SIGNAL_EXIT_CODES[signal]);
-    };
-    Deno.addSignalListener(signal, onSignal);
-    return [signal, onSignal] as const;
+    } catch {
+      // Exiting with the signal's code matters more than a leftover the next run can see.
+    }
+    console.error(
+      `moe: stopped by ${signal}; ${
+        swap.done ? `"${path}" was complete` : `nothing was written to "${path}"`
+      }`,
+    );
+    Deno.exit(SIGNAL_EXIT_CODES[signal]);
   });
   try {
     const result = await fill(tmp);
@@ -177,7 +172,7 @@ export async function withAtomicDir<T>(
     // `Cannot write ".out.tmp-…/manifest.json"` names a folder that no longer exists.
     throw renamedInMessage(error, tmp, path);
   } finally {
-    for (const [signal, onSignal] of handlers) Deno.removeSignalListener(signal, onSignal);
+    removeHandler();
   }
 }
 

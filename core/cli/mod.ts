@@ -9,3 +9,4 @@ export * from "./atomic.ts";
 export * from "./safe_replace.ts";
 export * from "./progress.ts";
 export * from "./os_error.ts";
+export * from "./signals.ts";

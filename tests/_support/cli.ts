@@ -28,6 +28,8 @@ export async function moe(
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", MAIN, ...args],
     ...options,
+    // Plain text, so that Deno's own notices below are recognised.
+    env: { NO_COLOR: "1", ...options.env },
     stdin: stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

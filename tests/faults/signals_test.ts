@@ -65,3 +65,22 @@ Deno.test("moe train-moe on SIGTERM checkpoints, exits 143 with one line, and re
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.deepEqual(await curve(cut), await curve(full));
 });
+
+Deno.test("a command without a run of its own stops on SIGTERM and SIGINT with one line and 143/130", async () => {
+  for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+    const dir = await Deno.makeTempDir();
+    const fifo = join(dir, "in.txt");
+    const mkfifo = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.ok(mkfifo.success, "mkfifo");
+    const out = join(dir, "tok.json");
+    const child = spawnMoe(["tokenizer", "train", fifo, "--vocab-size", "300", "--out", out]);
+    // Opening the pipe for writing returns once `moe` has opened it for reading: it is waiting.
+    const writer = await Deno.open(fifo, { write: true });
+    child.kill(signal);
+    const { code: exit, stderr } = await finish(child);
+    writer.close();
+    assert.equal(exit, code, stderr);
+    assert.equal(stderr.trim(), `moe: stopped by ${signal}`);
+    assert.deepEqual(await names(dir), ["in.txt"]);
+  }
+});
