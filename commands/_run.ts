@@ -6,6 +6,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { describeOsErrors, exitCodeOf, installStopSignals } from "../core/cli/mod.ts";
+import { type Backend, openBackend, runtimeConfig } from "../core/runtime/mod.ts";
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -104,4 +105,23 @@ function usageLine(message: string, cmd: Command): string {
   const path: string[] = [];
   for (let c: Command | null = cmd; c; c = c.parent) path.unshift(c.name());
   return `moe: ${text.charAt(0).toUpperCase()}${text.slice(1)} (see "${path.join(" ")} --help")\n`;
+}
+
+/**
+ * Opens the backend `--backend`/`--threads` ask for and tells the user, once on stderr, anything
+ * about the choice they should know: what `auto` skipped and why, or that an explicit `webgpu`
+ * runs on a software adapter. `--json` results carry the same in `backend.notice`.
+ *
+ * @param flags The command's `--backend` and `--threads`.
+ * @returns The backend, and what `--json` records of it.
+ */
+export async function openCommandBackend(
+  flags: { backend?: string | undefined; threads?: string | undefined },
+): Promise<
+  { backend: Backend; used: { name: string; description: string; notice: string | null } }
+> {
+  const runtime = runtimeConfig(flags);
+  const { backend, notice } = await openBackend(runtime.backend, { threads: runtime.threads });
+  if (notice !== null) console.error(`moe: ${notice}`);
+  return { backend, used: { name: backend.name, description: backend.description, notice } };
 }

@@ -33,6 +33,24 @@ export const DEFAULT_OPENERS: BackendOpeners = {
 /** Why `auto` skipped each backend, in order; empty when `auto` was not used. */
 export type Skipped = readonly { backend: BackendName; reason: string }[];
 
+/** An opened backend and what a user should be told about the choice. */
+export interface OpenedBackend {
+  backend: Backend;
+  skipped: Skipped;
+  /**
+   * One sentence for the user, or null: why `auto` did not take an earlier backend
+   * (`auto: webgpu: the only adapter is a software fallback ("llvmpipe"); using cpu`), or that an
+   * explicit `webgpu` runs on a software adapter.
+   */
+  notice: string | null;
+}
+
+/** A warning for WebGPU on a software adapter: it works, but far slower than `cpu`. */
+function softwareNotice(backend: Backend): string | null {
+  if (backend.name !== "webgpu" || !backend.description.includes("software")) return null;
+  return `warning: ${backend.description}: a software renderer runs far slower than --backend cpu (use it to check correctness, not for speed)`;
+}
+
 /**
  * Opens a backend. `auto` tries webgpu on a non-fallback adapter, then cpu, then wasm, and
  * records why it skipped each.
@@ -40,7 +58,8 @@ export type Skipped = readonly { backend: BackendName; reason: string }[];
  * @param choice A backend name or `auto`.
  * @param options Thread count.
  * @param openers How to open each backend (tests only).
- * @returns The backend and, for `auto`, the reasons it skipped the earlier ones.
+ * @returns The backend, for `auto` the reasons it skipped the earlier ones, and a notice for the
+ *   user (see {@linkcode OpenedBackend}).
  * @throws {BackendUnavailableError} If the chosen backend (for `auto`: every backend) is
  *   unavailable; the message names each backend and why.
  *
@@ -55,12 +74,17 @@ export async function openBackend(
   choice: BackendChoice,
   options: BackendOptions = {},
   openers: BackendOpeners = DEFAULT_OPENERS,
-): Promise<{ backend: Backend; skipped: Skipped }> {
-  if (choice !== "auto") return { backend: await openers[choice](options, false), skipped: [] };
+): Promise<OpenedBackend> {
+  if (choice !== "auto") {
+    const backend = await openers[choice](options, false);
+    return { backend, skipped: [], notice: softwareNotice(backend) };
+  }
   const skipped: { backend: BackendName; reason: string }[] = [];
   for (const name of ["webgpu", "cpu", "wasm"] as const) {
     try {
-      return { backend: await openers[name](options, true), skipped };
+      const backend = await openers[name](options, true);
+      const why = skipped.map((s) => `${s.backend}: ${s.reason}`).join("; ");
+      return { backend, skipped, notice: why === "" ? null : `auto: ${why}; using ${name}` };
     } catch (error) {
       const reason = error instanceof BackendUnavailableError ? error.reason : reasonOf(error);
       skipped.push({ backend: name, reason });
