@@ -19,6 +19,7 @@ import { generateCommand } from "./commands/generate.ts";
 import { assembleCommand } from "./commands/assemble.ts";
 import { trainMoECommand } from "./commands/train_moe.ts";
 import { evalCommand } from "./commands/eval.ts";
+import { importCommand } from "./commands/import.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 /** The whole command tree. */
@@ -42,6 +43,7 @@ export function moeProgram(): Command {
     .addCommand(assembleCommand())
     .addCommand(trainMoECommand())
     .addCommand(evalCommand())
+    .addCommand(importCommand())
     .addCommand(generateCommand())
     .addHelpText(
       "after",

@@ -1,6 +1,7 @@
 /**
  * Token shards of pseudo-random ids for the training benchmarks (throughput does not depend on
- * the values): one class `x`, train and val, and the manifest `moe tokenizer encode` writes.
+ * the values): one class `x` (or the classes given), train and val, and the manifest `moe
+ * tokenizer encode` writes.
  *
  * @module
  */
@@ -10,38 +11,56 @@ import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
 import type { Schedule, TrainOptions } from "../core/training/mod.ts";
 import type { GPTConfig } from "../models/gpt.ts";
 
+/** A real tokenizer for the shards' header and manifest (a teacher's, whose fingerprint is checked). */
+export interface SyntheticTokenizer {
+  path: string;
+  fingerprint: string;
+}
+
 /**
- * Writes `dir/{train,val}/x.bin` with `tokens` ids below 8000 and `dir/manifest.json`.
+ * Writes `dir/{train,val}/<class>.bin` with `tokens` ids below 8000 and `dir/manifest.json`.
  *
  * @param dir The shard directory (created).
  * @param vocabSize Vocabulary size in the headers; `vocabSize − 1` is `<|endoftext|>`.
- * @param tokens Tokens per split.
+ * @param tokens Tokens per split and class.
+ * @param options The classes (default `x`) and the tokenizer to name (default: none, fingerprint "").
  */
 export async function syntheticShards(
   dir: string,
   vocabSize: number,
   tokens: number,
+  options: { classes?: string[]; tokenizer?: SyntheticTokenizer } = {},
 ): Promise<void> {
   let s = 1;
   const ids = Array.from({ length: tokens }, () => (s = (s * 1103515245 + 12345) >>> 0) % 8000);
   const eotId = vocabSize - 1;
+  const classes = options.classes ?? ["x"];
+  const fingerprint = options.tokenizer?.fingerprint ?? "";
   for (const split of ["train", "val"]) {
     await Deno.mkdir(join(dir, split), { recursive: true });
-    const w = await ShardWriter.create(join(dir, split, "x.bin"), {
-      vocabSize,
-      eotId,
-      fingerprint: "",
-    });
-    await w.writeDocument(ids);
-    await w.close();
+    for (const cls of classes) {
+      const w = await ShardWriter.create(join(dir, split, `${cls}.bin`), {
+        vocabSize,
+        eotId,
+        fingerprint,
+      });
+      await w.writeDocument(ids);
+      await w.close();
+    }
   }
   const manifest = {
     format: "moe-token-shards",
     version: 1,
-    tokenizer: { path: "none", fingerprint: "", vocabSize, eotId, padId: null },
+    tokenizer: {
+      path: options.tokenizer?.path ?? "none",
+      fingerprint,
+      vocabSize,
+      eotId,
+      padId: null,
+    },
     dataset: { dir: "synthetic" },
     dtype: "uint16",
-    classes: ["x"],
+    classes,
     splits: ["train", "val"],
     shards: {},
   };

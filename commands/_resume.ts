@@ -193,6 +193,8 @@ export function distillRules(
       same: (a) => d !== null && alphaText(parseAlpha(String(a))) === alphaText(d.alpha),
     },
     schedule: { keep: "loss schedule", value: d?.lossSchedule ?? null },
+    alternate: { keep: "alternation", value: d ? d.alternate ?? "step" : null },
+    kdScale: { keep: "KD scale", value: d ? d.kdScale ?? "tau2" : null },
   };
 }
 

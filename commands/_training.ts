@@ -10,10 +10,10 @@ import { type Command, Option } from "commander";
 import {
   assertReplaceable,
   createProgress,
+  onStopSignal,
   type Progress,
   SIGNAL_EXIT_CODES,
   type StopRequest,
-  type StopSignal,
   UsageError,
 } from "../core/cli/mod.ts";
 import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
@@ -31,7 +31,14 @@ import {
   type TrainOptions,
   type TrainSummary,
 } from "../core/training/mod.ts";
-import { type DistillSettings, type LossSchedule, parseAlpha } from "../core/distill/mod.ts";
+import {
+  type Alternation,
+  ALTERNATIONS,
+  type DistillSettings,
+  type LossSchedule,
+  parseAlpha,
+} from "../core/distill/mod.ts";
+import { KD_SCALES, type KDScale } from "../core/losses/mod.ts";
 import { GPT_CONFIGS } from "../models/gpt.ts";
 import { type GlobalOptions, numberIn, printJson } from "./_run.ts";
 
@@ -255,20 +262,16 @@ export async function withStopOnSignals<T>(
   fn: (stop: StopRequest, progress: Progress) => Promise<T>,
 ): Promise<T> {
   const stop: StopRequest = { requested: false };
-  const handlers = (["SIGINT", "SIGTERM"] as const).map((signal: StopSignal) => {
-    const onSignal = () => {
-      // A second signal does not wait for the checkpoint (locks go on `unload`).
-      if (stop.requested) Deno.exit(SIGNAL_EXIT_CODES[signal]);
-      stop.requested = true;
-      stop.signal = signal;
-    };
-    Deno.addSignalListener(signal, onSignal);
-    return [signal, onSignal] as const;
+  const removeHandler = onStopSignal((signal) => {
+    // A second signal does not wait for the checkpoint (locks go on `unload`).
+    if (stop.requested) Deno.exit(SIGNAL_EXIT_CODES[signal]);
+    stop.requested = true;
+    stop.signal = signal;
   });
   try {
     return await fn(stop, createProgress({ quiet: flags.json ?? false, unit: "tok" }));
   } finally {
-    for (const [signal, onSignal] of handlers) Deno.removeSignalListener(signal, onSignal);
+    removeHandler();
   }
 }
 
@@ -355,6 +358,8 @@ export interface DistillFlags {
   temperature: number;
   alpha: string;
   schedule: LossSchedule;
+  alternate: Alternation;
+  kdScale: KDScale;
 }
 
 /** Declares the distillation options (`moe distill`, `moe train-moe --teacher`). */
@@ -381,8 +386,20 @@ export function addDistillOptions(cmd: Command, teacherHelp: string): Command {
     .addOption(
       new Option(
         "--schedule <KIND>",
-        "combined: α·CE + (1−α)·KD each step; alternating: CE on odd steps, KD on even ones",
+        "combined: α·CE + (1−α)·KD each step; alternating: CE alone and KD alone in turn (--alternate)",
       ).choices(["combined", "alternating"]).default("combined"),
+    )
+    .addOption(
+      new Option(
+        "--alternate <HOW>",
+        "how alternating alternates: step (each class CE, KD, CE, … on its own steps) or micro-batch (CE on one half of every step, KD on the other, as the paper's code)",
+      ).choices(ALTERNATIONS).default("step"),
+    )
+    .addOption(
+      new Option(
+        "--kd-scale <HOW>",
+        "tau2: KD term × τ² (Hinton et al.); none: the plain KL at τ (the paper's code, at τ 1)",
+      ).choices(KD_SCALES).default("tau2"),
     );
 }
 
@@ -393,5 +410,7 @@ export function distillSettings(flags: DistillFlags): DistillSettings {
     temperature: flags.temperature,
     alpha: parseAlpha(flags.alpha),
     lossSchedule: flags.schedule,
+    alternate: flags.alternate,
+    kdScale: flags.kdScale,
   };
 }

@@ -105,6 +105,25 @@ function steps(): Step[] {
       ],
     },
     {
+      title:
+        "evaluate the router on Linux manual pages (prose quoting identifiers, paths and options; numpy as py) at 128 characters",
+      args: [
+        "router",
+        "eval",
+        "--model",
+        "OUT/router.json",
+        ...["en", "fr", "de"].flatMap((
+          c,
+        ) => ["--input", `${c}=fixtures/ood/${c}-manpages.jsonl.gz`]),
+        "--input",
+        "py=fixtures/ood/py-numpy.jsonl.gz",
+        "--lengths",
+        "128",
+        "--windows",
+        "300",
+      ],
+    },
+    {
       title: "route a few prompts",
       args: [
         "router",
@@ -115,6 +134,7 @@ function steps(): Step[] {
         "To edit XML files, use your preferred text editor.",
         "Der Hund schläft.",
         "Le chat dort sur le canapé.",
+        "If O_NONBLOCK is set, read() returns at once with EAGAIN; see fcntl(2).",
       ],
     },
     {

@@ -49,7 +49,7 @@ export function distillCommand(): Command {
   );
   return addDistillOptions(
     addDropoutOption(addRunOptions(cmd, { config: "tiny", steps: 1000, lr: 1e-3 })),
-    "teacher checkpoint: a moe train run or step directory",
+    "teacher: a moe train run or step directory, or a Hugging Face GPT-2 folder",
   )
     .enablePositionalOptions()
     .option("--cache <DIR>", "distil from a teacher cache (moe distill cache) instead of online")
@@ -160,7 +160,10 @@ function cacheCommand(): Command {
     "cache",
     "Run the teacher once over the train shards and store its top-k log-probabilities",
   )
-    .requiredOption("--teacher <RUN>", "teacher checkpoint: a moe train run or step directory")
+    .requiredOption(
+      "--teacher <RUN>",
+      "teacher: a moe train run or step directory, or a Hugging Face GPT-2 folder",
+    )
     .requiredOption("--data <DIR>", "token shard directory (the teacher's tokenizer)")
     .requiredOption("-o, --out <DIR>", "cache directory to create")
     .option("--lang <A,B,…|all>", "classes to cache", "all")

@@ -1,24 +1,36 @@
 /**
- * `moe eval`: per-class loss and perplexity of a bundle's experts, routed MoE, common expert,
- * oracle routing (and a teacher, and soft routing), on token shards.
+ * `moe eval`: per-class loss and perplexity on token shards — of a bundle's experts, routed MoE,
+ * common expert, oracle routing (and a teacher, and soft routing), or of one model — and the
+ * loss of any model on a text file (`--text`).
  *
  * @module
  */
+import { join } from "node:path";
 import { type Command, Option } from "commander";
-import { createProgress } from "../core/cli/mod.ts";
+import { createProgress, UsageError } from "../core/cli/mod.ts";
 import { SPLITS } from "../core/data/mod.ts";
 import {
+  BUNDLE_FORMAT,
+  type EvalReport,
   evaluateBundle,
+  evaluateModel,
   formatEvalTable,
   loadBundle,
   MIX_MODES,
   type MixMode,
+  parseAverage,
+  scoreText,
+  scoreTextWithBundle,
+  type TextScore,
 } from "../core/moe/mod.ts";
 import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
+import { loadTokenizer } from "../core/tokenizer/mod.ts";
+import { readGPTCheckpoint } from "../core/training/mod.ts";
 import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
 
 interface EvalFlags extends GlobalOptions {
-  data: string;
+  data?: string;
+  text?: string;
   split: string;
   teacher?: string;
   rows: number;
@@ -27,23 +39,31 @@ interface EvalFlags extends GlobalOptions {
   backend?: string;
   threads?: string;
   mix: MixMode;
+  average: string[];
 }
 
 const int = (min: number, max: number) => numberIn(min, max, true);
 
 /** The `eval` command. */
 export function evalCommand(): Command {
-  return standardCommand("eval", "Evaluate a MoE bundle per class: experts, routed, common, oracle")
-    .argument("<BUNDLE>", "bundle directory (moe assemble)")
-    .requiredOption("--data <DIR>", "token shard directory (moe tokenizer encode)")
+  return standardCommand(
+    "eval",
+    "Score a model: per class on token shards (bundles: experts, routed, common, oracle) or on a text",
+  )
+    .argument(
+      "<MODEL>",
+      "bundle (moe assemble), run or step-N directory, or Hugging Face GPT-2 folder",
+    )
+    .option("--data <DIR>", "token shard directory (moe tokenizer encode): the per-class table")
+    .option("--text <FILE>", "a UTF-8 text file: its loss and perplexity")
     .addOption(
       new Option("--split <NAME>", "split of the shards to evaluate on").choices(SPLITS).default(
         "val",
       ),
     )
-    .option("--teacher <RUN>", "also evaluate this teacher run or checkpoint")
+    .option("--teacher <RUN>", "also evaluate this teacher run, checkpoint or Hugging Face folder")
     .option("--rows <N>", "sequences per class", int(1, 1e7), 64)
-    .option("--batch <N>", "sequences per graph run", int(1, 4096), 8)
+    .option("--batch <N>", "sequences (windows of --text) per graph run", int(1, 4096), 8)
     .option("--seq-len <N>", "tokens per sequence (default: the smallest context)", int(1, 65536))
     .option("--backend <NAME>", BACKEND_HELP)
     .option("--threads <N>", THREADS_HELP)
@@ -53,26 +73,84 @@ export function evalCommand(): Command {
         "route: the rows above; router: also soft routing (experts weighted by the router)",
       ).choices(MIX_MODES).default("route"),
     )
+    .option(
+      "--average <A,B,…>",
+      "a bundle's experts averaged uniformly (classes, common, all), e.g. en,py or all,common; repeatable",
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .addHelpText(
       "after",
       `
-Each sequence is routed on its own decoded text (never once per batch). Rows: teacher, each
-expert alone, common expert, routed (hard routing; unknown → fallback), routed+common (MoE-CE's
-average with the common expert), oracle and oracle+common (each sequence to its own class).
---mix router adds "soft" (or "soft+common" for MoE-CE): every expert weighted by the router's
-probabilities for the sequence, what moe generate --mix router runs.
+--data: each sequence of a bundle is routed on its own decoded text (never once per batch).
+Rows: teacher, each expert alone, common expert, routed (hard routing; unknown → fallback),
+routed+common (MoE-CE's average with the common expert), oracle and oracle+common (each sequence
+to its own class). --mix router adds "soft" (or "soft+common" for MoE-CE): every expert weighted
+by the router's probabilities for the sequence, what moe generate --mix router runs. --average
+en,py adds "avg(en+py)": those experts with equal weights for every sequence, whatever the router
+says (the paper's evaluation; hidden states averaged when the experts share their embedding, as
+JEET and MoE-CE do, next-token distributions otherwise, as for PLE). One model
+(a run, a step-N directory or a Hugging Face folder) gives the row "model" (and "teacher").
+
+--text: the file's tokens (no BOS added) in consecutive non-overlapping windows of the model's
+context length, the last one shorter; every token after the first of its window is predicted;
+loss = mean cross-entropy per predicted token (nats), perplexity = e^loss, as transformers users
+score a GPT-2. A bundle scores each window with what moe generate runs for that text: the
+router's expert for the window's decoded text (unknown → the bundle's fallback), with the
+common expert for MoE-CE; --json "routes" counts the windows of each.
 
 Examples:
   moe eval moe-ce --data data/tokens
   moe eval moe-ple --data data/tokens --split test --teacher runs/teacher --rows 256 --json
-  moe eval .demo/moe --data .demo/tokens --mix router --backend cpu`,
+  moe eval .demo/moe --data .demo/tokens --mix router --backend cpu
+  moe eval moe-ple --data data/tokens --average en,py --average en,py,common --average all
+  moe eval runs/teacher --data data/tokens --split test
+  moe eval hf/gpt2 --text notes.txt --json
+  moe eval moe-ce --text notes.txt`,
     )
     .action(action(async (dir: string, flags: EvalFlags) => {
+      if ((flags.data === undefined) === (flags.text === undefined)) {
+        throw new UsageError(
+          "Invalid moe eval: give exactly one of --data (per-class table) and --text (one file)",
+        );
+      }
+      const bundle = await isBundleDir(dir);
+      if (!bundle && flags.mix === "router") {
+        throw new UsageError(`Invalid --mix router for "${dir}": soft routing needs a MoE bundle`);
+      }
+      if (flags.average.length > 0 && (!bundle || flags.text !== undefined)) {
+        throw new UsageError(
+          `Invalid --average for "${dir}"${
+            flags.text !== undefined ? " with --text" : ""
+          }: it averages a bundle's experts on --data shards`,
+        );
+      }
+      if (flags.text !== undefined && (flags.teacher !== undefined || flags.mix === "router")) {
+        const flag = flags.teacher !== undefined ? "--teacher" : "--mix router";
+        throw new UsageError(`Invalid ${flag} with --text: it applies to --data shards`);
+      }
       const runtime = runtimeConfig(flags);
-      const bundle = await loadBundle(dir);
+      if (flags.text !== undefined) {
+        const text = await Deno.readTextFile(flags.text);
+        const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
+        const options = { batch: flags.batch, backend };
+        let score: TextScore;
+        if (bundle) score = await scoreTextWithBundle(await loadBundle(dir), text, options);
+        else {
+          const model = await readGPTCheckpoint(dir);
+          const tokenizer = await loadTokenizer(join(model.dir, "tokenizer.json"));
+          score = await scoreText(
+            { config: model.config.model, values: model.values },
+            tokenizer,
+            text,
+            options,
+          );
+        }
+        return printTextScore(dir, flags, score, backend.description);
+      }
       const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
-      const report = await evaluateBundle(bundle, {
-        data: flags.data,
+      const options = {
+        data: flags.data!,
         split: flags.split,
         rows: flags.rows,
         batch: flags.batch,
@@ -81,11 +159,57 @@ Examples:
         backend,
         mix: flags.mix,
         progress: createProgress({ quiet: flags.json ?? false }),
-      });
-      if (flags.json) return printJson({ bundle: dir, backend: backend.description, ...report });
+      };
+      const report: EvalReport = bundle
+        ? await evaluateBundleWithAverages(dir, flags.average, options)
+        : await evaluateModel(await readGPTCheckpoint(dir), options);
+      if (flags.json) {
+        const what = bundle ? { bundle: dir } : { model: dir };
+        return printJson({ ...what, backend: backend.description, ...report });
+      }
       console.log(
         `${dir} on ${flags.data} (${flags.split}, ${report.seqLen} tokens per sequence), loss / perplexity:`,
       );
       console.log(formatEvalTable(report));
     }));
+}
+
+/** Evaluates a bundle, with the uniform averages `--average` asks for (checked on its experts). */
+async function evaluateBundleWithAverages(
+  dir: string,
+  texts: string[],
+  options: Parameters<typeof evaluateBundle>[1],
+): Promise<EvalReport> {
+  const loaded = await loadBundle(dir);
+  const average = texts.map((t) => {
+    try {
+      return parseAverage(t, loaded.manifest.classes, loaded.common !== null);
+    } catch (error) {
+      throw new UsageError(`Invalid --average: ${(error as Error).message}`);
+    }
+  });
+  return await evaluateBundle(loaded, { ...options, average });
+}
+
+/** Whether `dir` is a bundle: its `manifest.json` says so (or is broken: loading names it). */
+async function isBundleDir(dir: string): Promise<boolean> {
+  const text = await Deno.readTextFile(join(dir, "manifest.json")).catch(() => null);
+  if (text === null) return false;
+  try {
+    return (JSON.parse(text) as { format?: unknown } | null)?.format === BUNDLE_FORMAT;
+  } catch {
+    return true;
+  }
+}
+
+function printTextScore(dir: string, flags: EvalFlags, s: TextScore, backend: string): void {
+  if (flags.json) return printJson({ ...s, model: dir, text: flags.text, backend });
+  const routes = s.routes
+    ? `; windows by route: ${Object.entries(s.routes).map(([k, n]) => `${k} ${n}`).join(", ")}`
+    : "";
+  console.log(
+    `${dir} on ${flags.text}: loss ${s.loss.toFixed(4)} nats/token, perplexity ${
+      s.perplexity.toFixed(2)
+    } (${s.predicted} of ${s.tokens} tokens predicted, ${s.windows} windows of ${s.context}${routes})`,
+  );
 }

@@ -1,7 +1,9 @@
 /**
- * `moe experiment NAME`: the paper's experiments as commands (issue #9). Each runs its sub-runs in
- * this process, skips the ones an earlier invocation finished, continues failed or interrupted
- * ones, and writes `report.md`, `report.json` and plots into `--out`.
+ * `moe experiment NAME`: the paper's experiments as commands (issue #9). Each runs its sub-runs
+ * side by side (`--jobs`), every one in its own process on `--threads` threads (default 1, so
+ * that the same seed reproduces the same numbers bit for bit), skips the ones an earlier
+ * invocation finished, continues failed or interrupted ones, and writes `report.md`,
+ * `report.json` and plots into `--out`. `moe experiment sub-run` (hidden) is the child side.
  *
  * @module
  */
@@ -13,11 +15,23 @@ import {
   type ExperimentOutcome,
   forgettingExperiment,
   forgettingParams,
+  readExperiment,
+  rewriteReport,
   runExperiment,
+  runSubRunHere,
   type Scale,
   SCALES,
+  type SubRunLauncher,
 } from "../core/experiments/mod.ts";
-import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
+import {
+  BACKEND_HELP,
+  defaultRuntimeConfig,
+  defaultThreads,
+  openBackend,
+  runtimeConfig,
+} from "../core/runtime/mod.ts";
+import { selfCommand } from "./_self.ts";
+import { assertRunUnlocked } from "../core/training/mod.ts";
 import { withStopOnSignals } from "./_training.ts";
 import { alphaCommand, lossScheduleCommand } from "./experiment_distill.ts";
 import { moeVariantsCommand } from "./experiment_moe.ts";
@@ -31,6 +45,7 @@ export interface ExperimentFlags extends GlobalOptions {
   out: string;
   backend?: string;
   threads?: string;
+  jobs?: number;
   force?: boolean;
   // The input flags some experiments declare: `--force` never deletes a folder holding one.
   data?: string;
@@ -55,8 +70,13 @@ Examples:
     .addCommand(forgettingCommand())
     .addCommand(alphaCommand())
     .addCommand(lossScheduleCommand())
-    .addCommand(moeVariantsCommand());
+    .addCommand(moeVariantsCommand())
+    .addCommand(reportCommand())
+    .addCommand(subRunCommand(), { hidden: true });
 }
+
+/** Default seeds of every study: enough for a t interval with 2 degrees of freedom. */
+export const DEFAULT_SEEDS = 3;
 
 /** A subcommand with the flags every experiment shares. */
 export function experimentSubcommand(name: string, description: string): Command {
@@ -65,11 +85,24 @@ export function experimentSubcommand(name: string, description: string): Command
       new Option("--scale <SIZE>", "tiny: seconds on fixtures; small: ≤ 1 h CPU; paper: GPU")
         .choices(SCALES).default("tiny"),
     )
-    .option("--seeds <N>", "repetitions with seeds seed … seed+N−1 (mean ± std)", int(1, 1000), 1)
+    .option(
+      "--seeds <N>",
+      "repetitions with seeds seed … seed+N−1 (mean, paired 95 % t intervals)",
+      int(1, 1000),
+      DEFAULT_SEEDS,
+    )
     .option("--seed <N>", "first seed", int(0, 2 ** 32 - 1000), 1)
     .requiredOption("-o, --out <DIR>", "experiment directory: report.md, report.json, plots, runs/")
     .option("--backend <NAME>", BACKEND_HELP)
-    .option("--threads <N>", THREADS_HELP)
+    .option(
+      "--threads <N>",
+      "threads of each sub-run's process (default 1: the same seed gives the same numbers)",
+    )
+    .option(
+      "--jobs <N>",
+      `sub-runs side by side, each in its own process (default: the cores, ${defaultThreads()})`,
+      int(1, 256),
+    )
     .option("--force", "delete an earlier experiment in --out and start afresh");
 }
 
@@ -184,15 +217,117 @@ export async function run<P>(
   if (flags.force) {
     await clearExperiment(flags.out, [flags.data, flags.teacher, flags.router, flags.tokenizer]);
   }
-  const runtime = runtimeConfig(flags);
+  // One thread per sub-run unless asked otherwise: bit-reproducible sub-runs (see the module doc).
+  const runtime = runtimeConfig(flags, { ...defaultRuntimeConfig(), threads: 1 });
   const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
   const notice = (line: string) => console.error(`moe: ${line}`);
+  const jobs = flags.jobs ?? defaultThreads();
+  const launcher: SubRunLauncher = {
+    command: (ref) =>
+      selfCommand([
+        ...["experiment", "sub-run", "--out", ref.out, "--name", ref.name],
+        ...["--seed", String(ref.seed), "--backend", backend.name],
+        ...["--threads", String(runtime.threads), ...(ref.retry ? ["--retry"] : [])],
+      ]),
+  };
   return await withStopOnSignals(flags, (stop, progress) =>
     runExperiment(exp, params, {
       out: flags.out,
       seeds: Array.from({ length: flags.seeds }, (_, i) => flags.seed + i),
-      env: { backend, progress, stop, notice, command: `moe ${Deno.args.join(" ")}` },
+      env: {
+        backend,
+        progress,
+        stop,
+        notice,
+        command: `moe ${Deno.args.join(" ")}`,
+        jobs: { parallel: jobs, threads: runtime.threads },
+      },
+      jobs,
+      launcher,
       onStaleLock: (line) => notice(`warning: ${line}`),
+    }));
+}
+
+/** `moe experiment report`: the report written again from the sub-runs on disk. */
+function reportCommand(): Command {
+  return standardCommand(
+    "report",
+    "Write an experiment's report again from its finished sub-runs (runs nothing)",
+  )
+    .requiredOption("-o, --out <DIR>", "the experiment directory (holds experiment.json)")
+    .addHelpText(
+      "after",
+      `
+Rebuilds report.md, report.json and the plots from experiment.json and runs/*/seed-N — e.g. after
+the report's format changed. Seeds, backend and command line are kept from the old report.json.
+
+Examples:
+  moe experiment report --out docs/results/alpha`,
+    )
+    .action(action(async (flags: GlobalOptions & { out: string }) => {
+      const r = await rewriteReport(flags.out, (line) => console.error(`moe: warning: ${line}`));
+      const done = r.results.flat().filter((x) => x.status === "done").length;
+      if (flags.json) {
+        return printJson({ out: flags.out, experiment: r.experiment, files: r.files });
+      }
+      console.log(
+        `${r.experiment}: report of ${done} finished sub-runs (seeds ${
+          r.seeds.join(", ")
+        }) written to ${join(flags.out, "report.md")}`,
+      );
+    }));
+}
+
+interface SubRunFlags extends GlobalOptions {
+  out: string;
+  name: string;
+  seed: number;
+  retry?: boolean;
+  backend?: string;
+  threads?: string;
+}
+
+/**
+ * `moe experiment sub-run` (hidden): runs one sub-run of the experiment in `--out` — the child
+ * process an experiment starts for each sub-run. Its lines on stderr are the parent's notices.
+ */
+function subRunCommand(): Command {
+  return standardCommand("sub-run", "Run one sub-run of an experiment (started by the experiment)")
+    .requiredOption("--out <DIR>", "the experiment directory (holds experiment.json)")
+    .requiredOption("--name <NAME>", "the sub-run")
+    .requiredOption("--seed <N>", "its seed", int(0, 2 ** 32 - 1))
+    .option("--retry", "continue what an earlier attempt left")
+    .option("--backend <NAME>", BACKEND_HELP)
+    .option("--threads <N>", "host threads")
+    .addHelpText(
+      "after",
+      `
+An experiment starts one such process per sub-run (each on --threads threads, 1 by default).
+
+Examples:
+  moe experiment sub-run --out study/alpha --name alpha-0.5 --seed 1 --retry --threads 1`,
+    )
+    .action(action(async (flags: SubRunFlags) => {
+      const runtime = runtimeConfig(flags, { ...defaultRuntimeConfig(), threads: 1 });
+      const { experiment, params } = await readExperiment(flags.out);
+      const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
+      const notice = (line: string) => console.error(`moe: ${line}`);
+      await withStopOnSignals(
+        { ...flags, json: true },
+        (stop) =>
+          runSubRunHere(
+            experiment,
+            params,
+            {
+              out: flags.out,
+              name: flags.name,
+              seed: flags.seed,
+              retry: flags.retry ?? false,
+            },
+            { backend, stop, notice },
+            (line) => notice(`warning: ${line}`),
+          ),
+      );
     }));
 }
 
@@ -210,6 +345,7 @@ async function clearExperiment(out: string, inputs: (string | undefined)[]): Pro
       `Cannot --force "${out}": it is not an experiment directory (no experiment.json), so it is left alone`,
     );
   }
+  await assertRunUnlocked(out); // a running experiment is never deleted under its process
   await Deno.remove(out, { recursive: true });
 }
 

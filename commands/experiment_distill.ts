@@ -8,6 +8,7 @@
  */
 import { type Command, Option } from "commander";
 import { parseAlpha } from "../core/distill/mod.ts";
+import { KD_SCALES, type KDScale } from "../core/losses/mod.ts";
 import {
   alphaExperiment,
   type Comparison,
@@ -40,6 +41,7 @@ interface DistillExperimentFlags extends ExperimentFlags, ScaleFlags {
   steps?: number;
   temperature?: number;
   kd?: "forward" | "reverse";
+  kdScale?: KDScale;
   alpha?: string;
   evals?: number;
   evalRows?: number;
@@ -58,7 +60,7 @@ function distillSubcommand(name: string, description: string): Command {
   const cmd = experimentSubcommand(name, description)
     .requiredOption("--data <DIR>", "token shard directory (moe tokenizer encode)")
     .option("--teacher <DIR>", "teacher checkpoint (moe train run); default: train one per seed")
-    .option("--lang <CLASS|all>", "the class the students learn, or all (default: the first)")
+    .option("--lang <CLASS|all>", "the class the students learn, or all (the default)")
     .option("--tokenizer <FILE>", "tokenizer.json of the shards (default: the manifest's)");
   for (const [flags, help, parse] of OVERRIDES) {
     cmd.option(flags, `${help} (overrides the scale)`, parse);
@@ -66,6 +68,9 @@ function distillSubcommand(name: string, description: string): Command {
   return addScaleOptions(cmd, "students' ").addOption(
     new Option("--kd <DIR>", "KD direction: forward KL(p_T‖q_S) or reverse (overrides the scale)")
       .choices(["forward", "reverse"]),
+  ).addOption(
+    new Option("--kd-scale <HOW>", "tau2: KD × τ²; none: plain KL (overrides the scale's none)")
+      .choices(KD_SCALES),
   );
 }
 
@@ -83,6 +88,7 @@ function params(flags: DistillExperimentFlags): Promise<DistillParams> {
     lr: flags.lr,
     temperature: flags.temperature,
     kd: flags.kd,
+    kdScale: flags.kdScale,
     alpha: flags.alpha === undefined ? undefined : parseAlpha(flags.alpha),
     evals: flags.evals,
     evalRows: flags.evalRows,
@@ -126,16 +132,16 @@ export function alphaCommand(): Command {
     .addHelpText(
       "after",
       `
-One student per α rule, all with the same seed, data order, budget and teacher. The report has
-the final validation CE per rule (mean ± std over --seeds), the best rule, the paper's claim
-("adaptive α is marginally better than fixed") checked against the numbers, and plots of the
-validation CE and of α over steps. Re-running the same command skips finished sub-runs and
-resumes failed or interrupted ones.
+One student per α rule, all with the same seed, data order, budget and teacher, learning every
+class (--lang for one). The report has the final validation CE per rule (mean ± std over
+--seeds, default 3), the best rule, the paper's claim ("adaptive α is marginally better than
+fixed") checked with a paired 95 % t interval, and plots of the validation CE and of α over
+steps. Re-running the same command skips finished sub-runs and resumes failed or interrupted ones.
 
 Examples:
   moe experiment alpha --data .demo/tokens --teacher .demo/teacher --out experiments/alpha-tiny
-  moe experiment alpha --data data/tokens --teacher runs/teacher --scale small --seeds 2 --out docs/results/alpha
-  moe experiment alpha --data data/tokens --lang all --steps 200 --out runs/alpha-all`,
+  moe experiment alpha --data data/tokens --teacher runs/teacher --scale small --seeds 5 --out docs/results/alpha
+  moe experiment alpha --data data/tokens --lang fr --steps 200 --out runs/alpha-fr`,
     )
     .action(action((flags: DistillExperimentFlags) =>
       runAndPrint(alphaExperiment, flags, {
@@ -149,20 +155,22 @@ Examples:
 export function lossScheduleCommand(): Command {
   return distillSubcommand(
     "loss-schedule",
-    "Combined α·CE + (1−α)·KD vs alternating CE/KD steps, at equal steps",
+    "Combined α·CE + (1−α)·KD vs alternating CE/KD (per step, per micro-batch), at equal steps",
   )
     .option("--alpha <X|RULE>", "α of the combined run: [0, 1], adaptive or dwa (default 0.5)")
     .addHelpText(
       "after",
       `
-Two students with the same seed, data order, budget and teacher: one on the combined loss every
-step, one on CE alone on odd steps and KD alone on even ones. The report has the final validation
-CE and the KD term per schedule, the paper's claim ("combined beats alternating") checked against
-the numbers, and plots of the validation CE and of the loss terms over steps.
+Students with the same seed, data order, budget and teacher: the combined loss every step; CE
+alone and KD alone on alternate steps; CE on one half of every step and KD on the other (the
+paper's micro-batch alternation); and the combined student again (the noise floor). The report
+has the final validation CE, the KD term and the instability (std of the train CE over the last
+quarter of steps) per student, the paper's claims ("combined beats alternating", "more stable")
+checked with paired 95 % t intervals, and plots of the validation CE and of the loss terms.
 
 Examples:
   moe experiment loss-schedule --data .demo/tokens --teacher .demo/teacher --out experiments/schedule-tiny
-  moe experiment loss-schedule --data data/tokens --teacher runs/teacher --scale small --seeds 2 --out docs/results/loss-schedule
+  moe experiment loss-schedule --data data/tokens --teacher runs/teacher --scale small --seeds 5 --out docs/results/loss-schedule
   moe experiment loss-schedule --data data/tokens --alpha 0.25 --out runs/schedule-a25`,
     )
     .action(action((flags: DistillExperimentFlags) =>

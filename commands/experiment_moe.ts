@@ -6,7 +6,12 @@
  * @module
  */
 import type { Command } from "commander";
-import { moeVariantsExperiment, moeVariantsParams } from "../core/experiments/mod.ts";
+import type { DistillSettings } from "../core/distill/mod.ts";
+import {
+  moeVariantsExperiment,
+  moeVariantsParams,
+  PAPER_DISTILL,
+} from "../core/experiments/mod.ts";
 import type { VariantsClaim } from "../core/experiments/mod.ts";
 import { addDistillOptions, type DistillFlags, distillSettings } from "./_training.ts";
 import { action, numberIn, printJson } from "./_run.ts";
@@ -59,21 +64,24 @@ export function moeVariantsCommand(): Command {
       `
 Sub-runs per seed: teacher (unless --teacher), one PLE expert per class, a common expert
 (balanced), JEET and MoE-CE (KD from the teacher), then "eval": the bundles assembled with
---router and evaluated on the validation split. Every variant trains the same steps per class.
-Re-running the same command skips finished sub-runs and resumes failed or interrupted ones.
+--router and evaluated on the validation split, with the paper's uniform expert averages (en+py,
+fr+py, de+py, all; each with and without the common expert). Every variant trains the same steps
+per class. The loss is the paper's unless a flag says otherwise: α ½, forward KL at τ 1 without a
+τ² factor, every step. Re-running the same command skips finished sub-runs and resumes failed or
+interrupted ones.
 
 Examples:
   moe router train --data data/balanced --out router.json
   moe experiment moe-variants --data .demo/tokens --router .demo/router.json --out experiments/moe-variants-tiny
   moe experiment moe-variants --data data/tokens --router router.json --teacher runs/teacher \\
-    --scale small --seeds 2 --out docs/results/moe-variants`,
+    --scale small --seeds 3 --out docs/results/moe-variants`,
     )
-    .action(action(async (flags: MoEVariantsFlags) => {
+    .action(action(async (flags: MoEVariantsFlags, cmd: Command) => {
       const params = await moeVariantsParams(flags.scale, flags.data, {
         router: flags.router,
         tokenizer: flags.tokenizer,
         teacher: flags.teacher,
-        distill: distillSettings(flags),
+        distill: paperUnlessGiven(flags, cmd),
         stepsPerClass: flags.stepsPerClass,
         teacherSteps: flags.teacherSteps,
         batch: flags.batch,
@@ -95,4 +103,24 @@ Examples:
       }
       console.log(claim.text.replaceAll("**", ""));
     }));
+}
+
+/**
+ * The study's loss: the paper's ({@linkcode PAPER_DISTILL}), with each distillation flag given
+ * on the command line in place of its field (the flags' own defaults are `moe distill`'s).
+ */
+function paperUnlessGiven(flags: MoEVariantsFlags, cmd: Command): DistillSettings {
+  const given = (flag: string) => cmd.getOptionValueSource(flag) === "cli";
+  const d = distillSettings(flags);
+  const pick = <K extends keyof DistillSettings>(flag: string, field: K) =>
+    given(flag) ? d[field] : PAPER_DISTILL[field];
+  const kdScale = pick("kdScale", "kdScale"), alternate = pick("alternate", "alternate");
+  return {
+    kd: pick("kd", "kd"),
+    temperature: pick("temperature", "temperature"),
+    alpha: pick("alpha", "alpha"),
+    lossSchedule: pick("schedule", "lossSchedule"),
+    ...(kdScale ? { kdScale } : {}),
+    ...(alternate ? { alternate } : {}),
+  };
 }

@@ -38,7 +38,7 @@ export function generateCommand(): Command {
   return standardCommand("generate", "Continue a prompt with a trained model (KV-cache decoding)")
     .argument(
       "<MODEL>",
-      "a moe train/distill run or step-N directory, or a MoE bundle (moe assemble)",
+      "a moe train/distill run or step-N directory, a Hugging Face GPT-2 folder, or a MoE bundle",
     )
     .argument(
       "[PROMPT]",

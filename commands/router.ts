@@ -31,6 +31,7 @@ interface TrainFlags extends GlobalOptions {
   maxLength: number;
   seed: number;
   proseFromCode: boolean;
+  technicalProse: boolean;
   force?: boolean;
 }
 
@@ -122,6 +123,10 @@ function trainCommand(): Command {
     )
     .option("--seed <N>", "seed for window sampling", numberIn(0, 2 ** 31 - 1, true), 1)
     .option("--no-prose-from-code", "do not add re-flowed docstring/comment prose of py to en")
+    .option(
+      "--no-technical-prose",
+      "do not add en/fr/de windows quoting identifiers, paths and options of py",
+    )
     .option("--force", "replace the model file if it exists")
     .addHelpText(
       "after",
@@ -159,6 +164,7 @@ Examples:
         maxLength: flags.maxLength,
         seed: flags.seed,
         ...(flags.proseFromCode ? {} : { proseFromCode: null }),
+        ...(flags.technicalProse ? {} : { technicalProse: null }),
         onProgress: (name, done, total) => {
           if (name !== phase) progress.start(total, phase = name);
           progress.update(done);
@@ -171,7 +177,8 @@ Examples:
         `trained ${flags.classifier} router on ${report.windows} windows (${
           router.classes.join(", ")
         }; ` +
-          `${report.augmentedWindows} prose-from-code), ${report.dimension} features, ` +
+          `${report.augmentedWindows - report.technicalProseWindows} prose-from-code, ` +
+          `${report.technicalProseWindows} technical prose), ${report.dimension} features, ` +
           `temperature ${report.temperature.toFixed(3)}, ${
             (report.seconds.features + report.seconds.fit).toFixed(1)
           } s`,

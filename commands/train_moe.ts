@@ -14,6 +14,7 @@ import {
 } from "../core/moe/mod.ts";
 import { openTokens } from "../core/tokenizer/mod.ts";
 import type { TrainOptions, TrainSummary } from "../core/training/mod.ts";
+import type { GPTConfig } from "../models/gpt.ts";
 import { MOE_VARIANTS, type MoEConfig, type MoEVariant } from "../models/moe.ts";
 import { action, printJson, standardCommand } from "./_run.ts";
 import {
@@ -29,9 +30,14 @@ import {
 } from "./_training.ts";
 import { distillRules, resumeRun } from "./_resume.ts";
 
+/** How the shared LM head is made (`GPTConfig.head`). */
+type HeadKind = NonNullable<GPTConfig["head"]>;
+const HEAD_KINDS: readonly HeadKind[] = ["tied", "untied"];
+
 interface TrainMoEFlags extends RunFlags, DistillFlags {
   variant: MoEVariant;
   classes?: string;
+  head?: HeadKind;
 }
 
 /** The `train-moe` command. */
@@ -42,7 +48,7 @@ export function trainMoECommand(): Command {
   );
   return addDistillOptions(
     addRunOptions(cmd, { config: "tiny", steps: 1000, lr: 6e-4 }),
-    "distil from this teacher (a moe train run) instead of training on CE alone",
+    "distil from this teacher (a moe train run or a Hugging Face GPT-2 folder) instead of CE alone",
   )
     .addOption(
       new Option(
@@ -51,16 +57,24 @@ export function trainMoECommand(): Command {
       ).choices(MOE_VARIANTS).default("jeet"),
     )
     .option("--classes <A,B,…>", "expert classes, in turn (default: every class of the shards)")
+    .addOption(
+      new Option(
+        "--head <KIND>",
+        "shared LM head: tied (the embedding, GPT-2's) or untied (its own table, the paper's; default: tied, or the --config file's)",
+      ).choices(HEAD_KINDS),
+    )
     .addHelpText(
       "after",
       `
 Each step trains one class's batch through that class's stack (and the common stack for
-moe-ce); only those and the shared embedding are updated. Assemble the result with
-moe assemble --from-moe RUN.
+moe-ce); only those and the shared embedding (and head) are updated. --head untied is the
+paper's separate head without its bias, which GPT-2's lm_head cannot hold. Assemble the result
+with moe assemble --from-moe RUN, or export its experts for transformers with moe export.
 
 Examples:
   moe train-moe --variant jeet --data data/tokens --config tiny --steps 800 --out runs/jeet
   moe train-moe --variant moe-ce --data data/tokens --config bench --batch 8 --out runs/moe-ce
+  moe train-moe --variant moe-ce --head untied --data data/tokens --config tiny --out runs/moe-ce-untied
   moe train-moe --variant jeet --data data/tokens --teacher runs/teacher --alpha adaptive --out runs/jeet-kd
   moe train-moe --out runs/moe-ce --resume`,
     )
@@ -92,6 +106,7 @@ async function resumed(cmd: Command, flags: TrainMoEFlags & { out: string }): Pr
         same: (classes) =>
           String(classes).split(",").map((s) => s.trim()).join() === c.moe.classes.join(),
       },
+      head: { keep: "head", value: c.moe.model.head ?? "tied" },
       ...distillRules(c.distill ?? null),
     };
   });
@@ -110,11 +125,15 @@ async function fresh(flags: TrainMoEFlags): Promise<Run> {
       })`,
     );
   }
-  const options = await freshRunOptions(flags, manifest, {
+  const run = await freshRunOptions(flags, manifest, {
     order: classes,
     schedule: "round-robin",
     accumulate: 1,
   });
+  // Saved with the model in every checkpoint, so --resume, assemble, eval and export follow it.
+  const options = flags.head === undefined
+    ? run
+    : { ...run, model: withHead(run.model, flags.head) };
   const moe: MoEConfig = { model: options.model, classes, variant: flags.variant };
   const distill = flags.teacher === undefined
     ? null
@@ -122,10 +141,19 @@ async function fresh(flags: TrainMoEFlags): Promise<Run> {
   return { moe, options, distill };
 }
 
+/** `model` with its head set: `untied` recorded, `tied` as GPT-2 configs have it (no field). */
+function withHead(model: GPTConfig, head: HeadKind): GPTConfig {
+  const { head: _, ...rest } = model;
+  return head === "untied" ? { ...rest, head } : rest;
+}
+
 function report(moe: MoEConfig, s: TrainSummary, backend: string, json: boolean): void {
-  if (json) return printJson({ variant: moe.variant, classes: moe.classes, ...s, backend });
+  const head = moe.model.head ?? "tied";
+  if (json) return printJson({ variant: moe.variant, classes: moe.classes, head, ...s, backend });
   console.log(
-    `trained ${moe.variant} (${moe.classes.join(", ")}) ${s.steps} steps (${s.tokens} tokens), ` +
+    `trained ${moe.variant} (${
+      moe.classes.join(", ")
+    }, ${head} head) ${s.steps} steps (${s.tokens} tokens), ` +
       `${Math.round(s.tokensPerSecond)} tokens/s on ${backend}`,
   );
   for (const [cls, v] of Object.entries(s.val)) {

@@ -11,6 +11,7 @@ import {
   cast,
   encode,
   equal,
+  erf,
   gather,
   gemm,
   Graph,
@@ -52,8 +53,13 @@ export interface GPTBuildOptions extends DeclareOptions {
   dropoutKey?: Tensor;
 }
 
-/** 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 · x³))) — GPT-2's tanh approximation of GELU. */
-function gelu(x: Tensor): Tensor {
+/**
+ * The MLP's GELU (`cfg.activation`): `gelu_new` = 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 ·
+ * x³))), GPT-2's tanh approximation; `gelu` = 0.5 · x · (1 + erf(x / √2)), the exact one
+ * (transformers' `NewGELUActivation` and `GELUActivation`).
+ */
+function gelu(x: Tensor, activation: GPTConfig["activation"]): Tensor {
+  if (activation === "gelu") return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
   const c = Math.sqrt(2 / Math.PI);
   const u = mul(x, add(mul(mul(x, x), 0.044715 * c), c)); // c · (x + 0.044715 x³)
   return mul(mul(x, 0.5), add(tanh(u), 1));
@@ -293,7 +299,7 @@ export function gptHiddenWithCache(
       const merged = reshape(transpose(y, [0, 2, 1, 3]), [B * T, C]); // → [B, T, nh, hs] → [B·T, C]
       const x1 = add(x, drop(linear(merged, `h${l}.attn.proj`), 2 + 3 * l)); // [B·T, C] · [C, C] → [B·T, C]
       // MLP
-      const h = gelu(linear(ln(x1, `h${l}.ln2`), `h${l}.mlp.fc`)); // [B·T, C] · [C, 4C] → [B·T, 4C]
+      const h = gelu(linear(ln(x1, `h${l}.ln2`), `h${l}.mlp.fc`), cfg.activation); // [B·T, C] · [C, 4C] → [B·T, 4C]
       return add(x1, drop(linear(h, `h${l}.mlp.proj`), 3 + 3 * l)); // [B·T, 4C] · [4C, C] → [B·T, C]
     });
   }
@@ -319,9 +325,26 @@ export function gptHidden(
   return gptHiddenWithCache(g, cfg, tokens, p, undefined, dropoutKey).hidden;
 }
 
-/** The tied LM head: hidden `[N, C]` · `wte`ᵀ `[C, V]` → logits `[N, V]`. */
+/** The LM head: hidden `[N, C]` · `wte`ᵀ (or an untied `lm_head`ᵀ) `[C, V]` → logits `[N, V]`. */
 export function lmHead(hidden: Tensor, wte: Tensor): Tensor {
   return gemm(hidden, wte, null, { transB: 1 });
+}
+
+/**
+ * The LM head's weight `[V, C]` of a model: `wte` when tied, else its `lm_head` (see
+ * `GPTConfig.head`).
+ *
+ * @example
+ * ```ts
+ * import { declareGPTParams, GPT_CONFIGS, headWeight } from "./gpt.ts";
+ * import { Graph } from "../core/graph/mod.ts";
+ * const cfg = { ...GPT_CONFIGS.tiny, head: "untied" as const };
+ * const g = new Graph("head");
+ * console.assert(headWeight(cfg, declareGPTParams(g, cfg)).name === "lm_head");
+ * ```
+ */
+export function headWeight(cfg: GPTConfig, p: ParamLookup): Tensor {
+  return p(cfg.head === "untied" ? "lm_head" : "wte");
 }
 
 /**
@@ -337,7 +360,7 @@ export function gptForward(
   opts: GPTBuildOptions,
 ): Tensor {
   const p = declareGPTParams(g, cfg, opts);
-  return lmHead(gptHidden(g, cfg, tokens, p, opts.dropoutKey), p("wte"));
+  return lmHead(gptHidden(g, cfg, tokens, p, opts.dropoutKey), headWeight(cfg, p));
 }
 
 /**

@@ -26,6 +26,16 @@ export interface GPTConfig {
    * dropout). Inference and evaluation graphs never drop.
    */
   dropout?: number;
+  /**
+   * The MLP's GELU: `gelu_new` (absent: this one), GPT-2's tanh approximation, or `gelu`, the
+   * exact `0.5·x·(1 + erf(x/√2))` — Hugging Face's `activation_function` names.
+   */
+  activation?: "gelu_new" | "gelu";
+  /**
+   * `untied`: the LM head is its own `lm_head` parameter `[V, C]` (Hugging Face checkpoints with
+   * `tie_word_embeddings: false`); absent or `tied`: the head is `wte`, as in GPT-2.
+   */
+  head?: "tied" | "untied";
 }
 
 /** GPT-2 small, the default. */
@@ -39,14 +49,37 @@ export const GPT2_SMALL: GPTConfig = {
   decayEmbeddings: true,
 };
 
-/** Named presets: `tiny` for tests, `bench` for the engine benchmark, and two GPT-2 sizes. */
+/** The paper's vocabulary (arXiv 2407.19610: a retrained 32 000-token tokenizer). */
+const PAPER_VOCAB = 32000;
+
+/**
+ * Named presets: `tiny` for tests, `bench` for the engine benchmark, two GPT-2 sizes, and the
+ * paper's (arXiv 2407.19610), all at context 1024 and vocabulary 32 000 (a run takes its shards'
+ * vocabulary): its teacher, GPT-2 medium; its single-language students, 6 and 3 layers of
+ * d 768 with 12 heads; its JEET / MoE-CE experts, 3 layers of d 768 with 6 heads. `moe bench
+ * paper-sizes` runs each.
+ */
 export const GPT_CONFIGS: Readonly<
-  Record<"tiny" | "bench" | "gpt2-small" | "gpt2-medium", GPTConfig>
+  Record<
+    | "tiny"
+    | "bench"
+    | "gpt2-small"
+    | "gpt2-medium"
+    | "paper-teacher"
+    | "paper-student-6l"
+    | "paper-student-3l"
+    | "paper-expert",
+    GPTConfig
+  >
 > = {
   tiny: { ...GPT2_SMALL, vocabSize: 256, contextLength: 64, layers: 2, heads: 2, dModel: 64 },
   bench: { ...GPT2_SMALL, vocabSize: 8192, contextLength: 128, layers: 4, heads: 4, dModel: 256 },
   "gpt2-small": GPT2_SMALL,
   "gpt2-medium": { ...GPT2_SMALL, layers: 24, heads: 16, dModel: 1024 },
+  "paper-teacher": { ...GPT2_SMALL, vocabSize: PAPER_VOCAB, layers: 24, heads: 16, dModel: 1024 },
+  "paper-student-6l": { ...GPT2_SMALL, vocabSize: PAPER_VOCAB, layers: 6 },
+  "paper-student-3l": { ...GPT2_SMALL, vocabSize: PAPER_VOCAB, layers: 3 },
+  "paper-expert": { ...GPT2_SMALL, vocabSize: PAPER_VOCAB, layers: 3, heads: 6 },
 };
 
 /**
@@ -107,6 +140,10 @@ export function gptParamSpecs(cfg: GPTConfig): ParamSpec[] {
     );
   }
   specs.push(...ln("lnf"));
+  // Stored `[V, C]` like `wte` (and like Hugging Face's `nn.Linear` weight), used as `x · Wᵀ`.
+  if (cfg.head === "untied") {
+    specs.push({ name: "lm_head", shape: [cfg.vocabSize, C], init: "normal", decay: true });
+  }
   return specs;
 }
 

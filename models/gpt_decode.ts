@@ -64,6 +64,7 @@ import {
   type GPTConfig,
   gptHidden,
   gptHiddenWithCache,
+  headWeight,
   type LayerKV,
   lmHead,
 } from "./gpt.ts";
@@ -268,7 +269,7 @@ export function buildGPTCacheGraph(
   const p = declareGPTParams(g, cfg, { values: opts.values });
   const past = declareKVCache(g, cfg, B);
   const { hidden, present, current } = gptHiddenWithCache(g, cfg, tokens, p, { position, past });
-  g.output(lmHead(lastRow(hidden, last, B, length), p("wte")), "logits"); // [B, C] → [B, V]
+  g.output(lmHead(lastRow(hidden, last, B, length), headWeight(cfg, p)), "logits"); // [B, C] → [B, V]
   const host = opts.cache === "host";
   const bindings = host ? [] : outputKVCache(g, present);
   const rows = host ? outputKVRows(g, current) : [];
@@ -296,7 +297,7 @@ export function buildGPTRecomputeGraph(
   const tokens = g.input("tokens", "int64", [B, T]);
   const last = g.input("last", "int64", [1]);
   const p = declareGPTParams(g, cfg, { values: opts.values });
-  g.output(lmHead(lastRow(gptHidden(g, cfg, tokens, p), last, B, T), p("wte")), "logits"); // [B, V]
+  g.output(lmHead(lastRow(gptHidden(g, cfg, tokens, p), last, B, T), headWeight(cfg, p)), "logits"); // [B, V]
   return encodeGenerationGraph(g, T, { bindings: [], rows: [] }, opts.parameters);
 }
 

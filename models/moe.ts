@@ -2,15 +2,18 @@
  * The jointly trained Mixtures of Experts of arXiv 2407.19610 §3, composed from the GPT-2 of
  * `gpt.ts`:
  *
- * - **JEET** (Joint Expert Embedding Training): one shared token embedding `wte` (which is also
- *   the tied LM head) and, per class, its own stack: position table, blocks and final LayerNorm.
- *   A class's batch runs through that class's stack only, so only it (and `wte`) gets gradients.
+ * - **JEET** (Joint Expert Embedding Training): one shared token embedding `wte` and one shared
+ *   LM head — `wte` itself (tied, the default) or, with `model.head: "untied"`, a separate
+ *   `lm_head` table: the paper's head without its bias, which GPT-2's `lm_head` cannot hold
+ *   (an exported expert must score in `transformers` as it does here) — and, per class, its own
+ *   stack: position table, blocks and final LayerNorm. A class's batch runs through that class's
+ *   stack only, so only it (and the shared parts) gets gradients.
  * - **MoE-CE** (MoE with Common Expert): JEET plus a `common` stack that sees every input; the
  *   routed and the common final hidden states are averaged (½ each) before the head.
  *
- * Parameter names: the shared `wte`, and `<member>.<gpt name>` for every stack (`en.wpe`,
- * `fr.h0.attn.qkv.w`, `common.lnf.scale`, …). So one state store holds the whole MoE and each
- * class's training graph binds the part it uses.
+ * Parameter names: the shared `wte` (and `lm_head`), and `<member>.<gpt name>` for every stack
+ * (`en.wpe`, `fr.h0.attn.qkv.w`, `common.lnf.scale`, …). So one state store holds the whole MoE
+ * and each class's training graph binds the part it uses.
  *
  * @module
  */
@@ -36,6 +39,7 @@ import {
   type GPTConfig,
   gptHidden,
   gptParamSpecs,
+  headWeight,
   initGPT,
   lmHead,
   type ParamLookup,
@@ -52,15 +56,18 @@ export const COMMON = "common";
 
 /** Shape of a jointly trained MoE. */
 export interface MoEConfig {
-  /** Every stack has this shape; `wte` is shared. */
+  /** Every stack has this shape; `wte` (and an untied `lm_head`) is shared. */
   model: GPTConfig;
   /** One expert stack per class, in router order. */
   classes: string[];
   variant: MoEVariant;
 }
 
+/** The untied head's GPT parameter (`gptParamSpecs` of a `head: "untied"` model). */
+const LM_HEAD = "lm_head";
+
 /** Names that cannot be class names (they would collide with parameter prefixes). */
-const RESERVED = new Set([COMMON, "teacher", "wte"]);
+const RESERVED = new Set([COMMON, "teacher", "wte", LM_HEAD]);
 
 /**
  * Checks a config: at least one class, unique names, none reserved, no dots.
@@ -97,28 +104,53 @@ export function moeMembers(cfg: MoEConfig): string[] {
   return cfg.variant === "moe-ce" ? [...cfg.classes, COMMON] : [...cfg.classes];
 }
 
-/** The MoE parameter name of a stack's GPT parameter (`wte` is shared, the rest prefixed). */
+/**
+ * Whether a GPT parameter is one every stack shares: the token table `wte` and the untied head
+ * `lm_head` (the tied head is `wte` itself).
+ *
+ * @example
+ * ```ts
+ * import { isSharedParam } from "./moe.ts";
+ * console.assert(isSharedParam("wte") && isSharedParam("lm_head") && !isSharedParam("wpe"));
+ * ```
+ */
+export function isSharedParam(name: string): boolean {
+  return name === "wte" || name === LM_HEAD;
+}
+
+/** The MoE parameter name of a stack's GPT parameter (shared ones as they are, the rest prefixed). */
 export function moeParamName(member: string, name: string): string {
-  return name === "wte" ? "wte" : `${member}.${name}`;
+  return isSharedParam(name) ? name : `${member}.${name}`;
 }
 
 /**
- * Initial MoE parameters: `wte` from GPT-2 initialization with `seed`, each stack from
- * `seed + 1 + i` (so stacks start different).
+ * Initial MoE parameters: the shared parts from GPT-2 initialization with `seed`, each stack
+ * from `seed + 1 + i` (so stacks start different).
+ *
+ * @example
+ * ```ts
+ * import { GPT_CONFIGS } from "./gpt.ts";
+ * import { initMoE } from "./moe.ts";
+ * const model = { ...GPT_CONFIGS.tiny, head: "untied" as const };
+ * const p = initMoE({ model, classes: ["en", "fr"], variant: "jeet" }, 1);
+ * console.assert(p.has("lm_head") && !p.has("en.lm_head") && p.has("fr.wpe"));
+ * ```
  */
 export function initMoE(cfg: MoEConfig, seed: number): Map<string, Float32Array> {
   checkMoEConfig(cfg);
-  const out = new Map<string, Float32Array>([["wte", initGPT(cfg.model, seed).get("wte")!]]);
+  const out = new Map<string, Float32Array>();
+  for (const [name, v] of initGPT(cfg.model, seed)) if (isSharedParam(name)) out.set(name, v);
   moeMembers(cfg).forEach((m, i) => {
     for (const [name, v] of initGPT(cfg.model, seed + 1 + i)) {
-      if (name !== "wte") out.set(moeParamName(m, name), v);
+      if (!isSharedParam(name)) out.set(moeParamName(m, name), v);
     }
   });
   return out;
 }
 
 /**
- * One stack of MoE parameters as a standalone GPT's (unprefixed names, the shared `wte`).
+ * One stack of MoE parameters as a standalone GPT's (unprefixed names, the shared `wte` and
+ * untied `lm_head` folded in).
  *
  * @param values MoE parameters by MoE name.
  * @param member A class or `common`.
@@ -142,26 +174,35 @@ export function memberValues(
   return out;
 }
 
-/** Declares one stack (and `wte` unless `wte` is given) and returns its GPT lookup. */
+/** Declares the shared parts (`wte`, an untied `lm_head`) once, unprefixed. */
+function declareShared(
+  g: Graph,
+  model: GPTConfig,
+  values: ReadonlyMap<string, Float32Array>,
+): ParamLookup {
+  return declareGPTParams(g, model, { values, only: isSharedParam });
+}
+
+/** Declares one stack's own parameters and returns its GPT lookup (the shared parts from `shared`). */
 function declareStack(
   g: Graph,
   model: GPTConfig,
   values: ReadonlyMap<string, Float32Array>,
   prefix: string,
-  wte: Tensor | null,
+  shared: ParamLookup,
   opts: Pick<DeclareOptions, "frozen"> = {},
 ): ParamLookup {
   const p = declareGPTParams(g, model, {
     values,
     prefix,
     ...(opts.frozen ? { frozen: opts.frozen } : {}),
-    ...(wte ? { only: (n: string) => n !== "wte" } : {}),
+    only: (n: string) => !isSharedParam(n),
   });
-  return (name) => name === "wte" && wte ? wte : p(name);
+  return (name) => isSharedParam(name) ? shared(name) : p(name);
 }
 
 /**
- * Final hidden states averaged over several stacks that share `wte`: `Σᵢ wᵢ · hᵢ` with equal
+ * Final hidden states averaged over several stacks that share `wte` (and the head): `Σᵢ wᵢ · hᵢ` with equal
  * weights `1/n` unless `weights` (a `[n]` tensor) is given.
  *
  * @param stacks The lookups of each stack.
@@ -185,8 +226,8 @@ export function meanHidden(
 }
 
 /**
- * Declares what class `cls`'s batches touch — `wte`, the class's stack and (MoE-CE) the common
- * stack, under their MoE names — and returns the logits `[B·T, V]`.
+ * Declares what class `cls`'s batches touch — the shared parts, the class's stack and (MoE-CE)
+ * the common stack, under their MoE names — and returns the logits `[B·T, V]`.
  */
 export function moeClassLogits(
   g: Graph,
@@ -200,15 +241,13 @@ export function moeClassLogits(
       `Cannot build the MoE for class "${cls}": it has ${cfg.classes.join(", ")}`,
     );
   }
-  const wte = declareGPTParams(g, cfg.model, {
-    values: memberValues(cfg.model, values, cls),
-    only: (n) => n === "wte",
-  })("wte");
+  const shared = declareShared(g, cfg.model, memberValues(cfg.model, values, cls));
   const members = cfg.variant === "moe-ce" ? [cls, COMMON] : [cls];
   const stacks = members.map((m) =>
-    declareStack(g, cfg.model, memberValues(cfg.model, values, m), `${m}.`, wte)
+    declareStack(g, cfg.model, memberValues(cfg.model, values, m), `${m}.`, shared)
   );
-  return lmHead(meanHidden(g, cfg.model, tokens, stacks), wte); // [B·T, C] · wteᵀ → [B·T, V]
+  const head = headWeight(cfg.model, shared); // `wte` or `lm_head`, [V, C]
+  return lmHead(meanHidden(g, cfg.model, tokens, stacks), head); // [B·T, C] · headᵀ → [B·T, V]
 }
 
 /**
@@ -256,17 +295,20 @@ export function buildMoEInference(
   const T = cfg.model.contextLength, K = cfg.classes.length;
   const tokens = g.input("tokens", "int64", [1, T]);
   const weights = g.input("weights", "float32", [K]);
-  const wte = declareGPTParams(g, cfg.model, { values, only: (n) => n === "wte" })("wte");
+  const shared = declareShared(g, cfg.model, values);
   const members = moeMembers(cfg);
   const stacks = members.map((m) =>
-    declareStack(g, cfg.model, memberValues(cfg.model, values, m), `${m}.`, wte)
+    declareStack(g, cfg.model, memberValues(cfg.model, values, m), `${m}.`, shared)
   );
   const ws = cfg.classes.map((_, k) => {
     const wk = reshape(slice(weights, [k], [k + 1], [0]), []); // [K] → [1] → []
     return cfg.variant === "moe-ce" ? mul(wk, 0.5) : wk; // [K] → []
   });
   if (cfg.variant === "moe-ce") ws.push(g.scalar(0.5));
-  const logits = lmHead(meanHidden(g, cfg.model, tokens, stacks, ws), wte); // [T, V]
+  const logits = lmHead(
+    meanHidden(g, cfg.model, tokens, stacks, ws),
+    headWeight(cfg.model, shared),
+  ); // [T, V]
   g.output(reshape(logits, [1, T, cfg.model.vocabSize]), "logits"); // [T, V] → [1, T, V]
   const named = new Map<string, Float32Array>();
   for (const p of g.parameters) named.set(p.tensor.name, values.get(p.tensor.name)!);
@@ -277,7 +319,7 @@ export function buildMoEInference(
  * Per-token losses of standalone GPTs on a batch, for evaluation: inputs `tokens`, `targets`
  * `[B, T]` int64 (target −1 = not counted), output `nll` `[B, T]` = −log p(target) (0 where not
  * counted). With two parameter sets the final hidden states are averaged (½ each) and the head
- * is the first set's `wte` (MoE-CE's rule; both must share it).
+ * is the first set's (`wte`, or its untied `lm_head`: MoE-CE's rule; both must share it).
  *
  * @param parts One or two parameter sets by GPT name (baked in as initializers).
  */
@@ -290,9 +332,10 @@ export function buildTokenLoss(
   const g = new Graph("gpt.nll");
   const tokens = g.input("tokens", "int64", [B, T]);
   const targets = g.input("targets", "int64", [B, T]);
-  const wte = declareGPTParams(g, model, { values: parts[0]!, only: (n) => n === "wte" })("wte");
-  const stacks = parts.map((v, i) => declareStack(g, model, v, `m${i}.`, wte));
-  const logits = lmHead(meanHidden(g, model, tokens, stacks), wte); // [B·T, V]
+  const shared = declareShared(g, model, parts[0]!);
+  const stacks = parts.map((v, i) => declareStack(g, model, v, `m${i}.`, shared));
+  const head = headWeight(model, shared); // `wte`, or the first set's untied `lm_head`
+  const logits = lmHead(meanHidden(g, model, tokens, stacks), head); // [B·T, V]
   const flat = reshape(targets, [B * T]); // [B, T] → [B·T]
   const counted = greater(flat, -1); // [B·T] bool
   const safe = where(counted, flat, g.scalar(0, "int64")); // padding reads column 0, masked below
@@ -300,9 +343,10 @@ export function buildTokenLoss(
   const picked = gatherElements(logp, unsqueeze(safe, [1]), 1); // [B·T, 1] log p(target)
   const nll = mul(mul(reshape(picked, [B * T]), cast(counted, "float32")), -1); // [B·T, 1] → [B·T]
   g.output(reshape(nll, [B, T]), "nll"); // [B·T] → [B, T]
-  const named = new Map<string, Float32Array>([["wte", parts[0]!.get("wte")!]]);
+  const named = new Map<string, Float32Array>();
+  for (const [name, data] of parts[0]!) if (isSharedParam(name)) named.set(name, data);
   parts.forEach((v, i) => {
-    for (const [name, data] of v) if (name !== "wte") named.set(`m${i}.${name}`, data);
+    for (const [name, data] of v) if (!isSharedParam(name)) named.set(`m${i}.${name}`, data);
   });
   return encode(g, { parameters: "initializers", values: named });
 }

@@ -6,16 +6,16 @@
  *
  * Two rules, chosen by what the stacks share:
  *
- * - `hidden-mean`: the stacks share the token embedding `wte`, which is also the tied LM head
- *   (JEET and MoE-CE by construction), so their final hidden states are mixed before the one
- *   head: `logits = head(Σᵢ wᵢ·hᵢ)` (paper §3, MoE-CE, with `wᵢ = ½`). The head is linear, so
- *   this equals `Σᵢ wᵢ·head(hᵢ)`.
+ * - `hidden-mean`: the stacks share the token embedding `wte` and the LM head (`wte` itself when
+ *   tied, one `lm_head` when untied: JEET and MoE-CE by construction), so their final hidden
+ *   states are mixed before the one head: `logits = head(Σᵢ wᵢ·hᵢ)` (paper §3, MoE-CE, with
+ *   `wᵢ = ½`). The head is linear, so this equals `Σᵢ wᵢ·head(hᵢ)`.
  * - `probability-mean`: the stacks read different embeddings (PLE experts distilled apart), so
  *   hidden states live in different spaces and averaging them means nothing; the next-token
  *   distributions are mixed instead: `p = Σᵢ wᵢ·pᵢ`, and the graph returns `log p`.
  *
  * Graph names: every stack's parameters carry its name as prefix (`en.h0.ln1.scale`,
- * `common.wpe`); a shared `wte` is one unprefixed `wte`.
+ * `common.wpe`); a shared `wte` (and untied `lm_head`) is one unprefixed `wte` (`lm_head`).
  *
  * @module
  */
@@ -34,7 +34,16 @@ import {
   type Tensor,
 } from "../core/graph/mod.ts";
 import { encode } from "../core/graph/mod.ts";
-import { declareGPTParams, type GPTConfig, gptHidden, lmHead, type ParamLookup } from "./gpt.ts";
+import {
+  declareGPTParams,
+  type GPTConfig,
+  gptHidden,
+  gptParamSpecs,
+  headWeight,
+  lmHead,
+  type ParamLookup,
+} from "./gpt.ts";
+import { isSharedParam } from "./moe.ts";
 
 /** How the stacks of a mixture combine (the same names as a bundle's `combine.rule`). */
 export type MixRule = "hidden-mean" | "probability-mean";
@@ -57,8 +66,9 @@ export interface Mixture {
 }
 
 /**
- * Whether every stack reads the same token embedding: same width and `wte` values equal
- * element by element (JEET and MoE-CE stacks hold copies of one shared `wte`).
+ * Whether every stack reads the same token embedding and LM head: same width, same head kind,
+ * and `wte` (and an untied `lm_head`) values equal element by element (JEET and MoE-CE stacks
+ * hold copies of the shared ones).
  *
  * @example
  * ```ts
@@ -73,15 +83,17 @@ export interface Mixture {
 export function sharesEmbedding(
   stacks: readonly Pick<MixtureMember, "config" | "values">[],
 ): boolean {
-  const first = stacks[0]?.values.get("wte");
-  if (!first) return false;
-  return stacks.every(({ config, values }) => {
-    const wte = values.get("wte");
-    if (!wte || config.dModel !== stacks[0]!.config.dModel || wte.length !== first.length) {
-      return false;
-    }
-    return wte === first || wte.every((v, i) => v === first[i]);
-  });
+  const first = stacks[0];
+  if (!first?.values.has("wte")) return false;
+  const same = (a: Float32Array | undefined, b: Float32Array | undefined) =>
+    a !== undefined && b !== undefined && a.length === b.length &&
+    (a === b || a.every((v, i) => v === b[i]));
+  const head = first.config.head ?? "tied";
+  const shared = gptParamSpecs(first.config).map((s) => s.name).filter(isSharedParam);
+  return stacks.every(({ config, values }) =>
+    config.dModel === first.config.dModel && (config.head ?? "tied") === head &&
+    shared.every((n) => same(values.get(n), first.values.get(n)))
+  );
 }
 
 /**
@@ -109,7 +121,7 @@ export function checkMixture(mixture: Mixture): void {
   const sum = members.reduce((s, m) => s + m.weight, 0);
   if (Math.abs(sum - 1) > 1e-6) fail(`weights sum to ${sum}, not 1`);
   if (rule === "hidden-mean" && !sharesEmbedding(members)) {
-    fail("hidden-mean needs stacks of one width sharing one wte (use probability-mean)");
+    fail("hidden-mean needs stacks of one width sharing one wte and head (use probability-mean)");
   }
 }
 
@@ -127,16 +139,16 @@ export function declareMixture(g: Graph, mixture: Mixture): ParamLookup[] {
   const shared = mixture.rule === "hidden-mean"
     ? declareGPTParams(g, mixture.members[0]!.config, {
       values: mixture.members[0]!.values,
-      only: (n) => n === "wte",
-    })("wte")
+      only: isSharedParam,
+    })
     : null;
   return mixture.members.map((m) => {
     const own = declareGPTParams(g, m.config, {
       values: m.values,
       prefix: `${m.name}.`,
-      ...(shared ? { only: (n: string) => n !== "wte" } : {}),
+      ...(shared ? { only: (n: string) => !isSharedParam(n) } : {}),
     });
-    return (name: string) => (name === "wte" && shared ? shared : own(name));
+    return (name: string) => (isSharedParam(name) && shared ? shared(name) : own(name));
   });
 }
 
@@ -155,13 +167,14 @@ export function mixtureLogits(
   hidden: readonly Tensor[],
 ): Tensor {
   const { members, rule } = mixture;
-  if (members.length === 1) return lmHead(hidden[0]!, params[0]!("wte")); // [N, C] → [N, V]
+  const head = (i: number) => headWeight(members[i]!.config, params[i]!); // [V, C]
+  if (members.length === 1) return lmHead(hidden[0]!, head(0)); // [N, C] → [N, V]
   if (rule === "hidden-mean") {
     const mixed = hidden.map((h, i) => mul(h, members[i]!.weight)).reduce((a, b) => add(a, b));
-    return lmHead(mixed, params[0]!("wte")); // [N, C] · wteᵀ → [N, V]
+    return lmHead(mixed, head(0)); // [N, C] · headᵀ → [N, V]
   }
   const terms = hidden.map((h, i) =>
-    add(logSoftmax(lmHead(h, params[i]!("wte")), -1), Math.log(members[i]!.weight)) // [N, V]
+    add(logSoftmax(lmHead(h, head(i)), -1), Math.log(members[i]!.weight)) // [N, V]
   );
   const m = terms.reduce((a, b) => max(a, b)); // [N, V]
   const sum = terms.map((t) => exp(sub(t, m))).reduce((a, b) => add(a, b)); // [N, V], ≥ 1
@@ -209,7 +222,8 @@ export function buildRowMixtureLoss(
     return mul(reshape(h, [B, T, C]), w); // [B·T, C] → [B, T, C] · w_b
   }).reduce((a, b) => add(a, b));
   const C = mixture.members[0]!.config.dModel;
-  const logits = lmHead(reshape(mixed, [B * T, C]), params[0]!("wte")); // [B·T, V]
+  const head = headWeight(mixture.members[0]!.config, params[0]!); // [V, C]
+  const logits = lmHead(reshape(mixed, [B * T, C]), head); // [B·T, V]
   const { loss } = softmaxCrossEntropy(logits, reshape(targets, [B * T]), {
     ignoreIndex: -1,
     reduction: "none",

@@ -1,7 +1,8 @@
 /**
  * The weight α of the distillation objective `L = α·CE + (1 − α)·KD`: fixed, the adaptive rule of
  * arXiv 2407.19610 (`paper`, reproduced faithfully, defect included), and a rule that balances
- * the losses' rates of decrease (`dwa`), plus the alternating CE/KD schedule.
+ * the losses' rates of decrease (`dwa`). Which α each step trains with, one controller per class
+ * and the alternating schedule, is `alternation.ts`.
  *
  * @module
  */
@@ -13,7 +14,11 @@ export type AlphaRule =
   | { kind: "paper" }
   | { kind: "dwa"; temperature: number };
 
-/** How the two losses are combined over steps. */
+/**
+ * How the two losses are combined over steps: `combined` trains `α·CE + (1 − α)·KD` every step;
+ * `alternating` trains CE alone and KD alone in turn (per class visit or per micro-batch, see
+ * `alternation.ts`).
+ */
 export type LossSchedule = "combined" | "alternating";
 
 /** The α controller's resumable state: the recent loss histories (JSON-serializable). */
@@ -218,27 +223,6 @@ export class AlphaController {
     this.#ce = ce.slice(-this.window);
     this.#kd = kd.slice(-this.window);
   }
-}
-
-/**
- * The α a step actually uses under a schedule: `combined` passes `alpha` through; `alternating`
- * (the paper's alternative) is CE only (α = 1) on odd steps and KD only (α = 0) on even steps.
- *
- * @param schedule How the losses are combined.
- * @param step 1-based step number.
- * @param alpha The controller's α for this step.
- * @returns α to feed to the step graph.
- * @example
- * ```ts
- * import { scheduledAlpha } from "./alpha.ts";
- * console.assert(scheduledAlpha("alternating", 1, 0.3) === 1);
- * console.assert(scheduledAlpha("alternating", 2, 0.3) === 0);
- * console.assert(scheduledAlpha("combined", 2, 0.3) === 0.3);
- * ```
- */
-export function scheduledAlpha(schedule: LossSchedule, step: number, alpha: number): number {
-  if (schedule === "combined") return alpha;
-  return step % 2 === 1 ? 1 : 0;
 }
 
 /**

@@ -25,7 +25,7 @@ import { encode, Graph, logSoftmax, mul, topK } from "../graph/mod.ts";
 import type { Backend } from "../runtime/mod.ts";
 import { checkJson, finite, integer, name, parseJsonText, type SameType } from "../schema/mod.ts";
 import { openTokenData } from "../training/mod.ts";
-import { declareGPTParams, gptHidden, lmHead } from "../../models/gpt.ts";
+import { declareGPTParams, gptHidden, headWeight, lmHead } from "../../models/gpt.ts";
 import { checkSameTokenizer, type Teacher, type TokenizerId } from "./teacher.ts";
 
 /** Format name of `manifest.json`. */
@@ -216,7 +216,7 @@ function topKGraph(teacher: Teacher, B: number, T: number, k: number, tau: numbe
   const g = new Graph("teacher.topk");
   const tokens = g.input("tokens", "int64", [B, T]);
   const p = declareGPTParams(g, cfg, { values: teacher.values });
-  const logits = lmHead(gptHidden(g, cfg, tokens, p), p("wte")); // [B·T, V]
+  const logits = lmHead(gptHidden(g, cfg, tokens, p), headWeight(cfg, p)); // [B·T, V]
   const [values, indices] = topK(logSoftmax(mul(logits, 1 / tau), -1), k); // 2 × [B·T, k]
   g.output(values, "top_logp");
   g.output(indices, "top_ids");

@@ -14,6 +14,7 @@
  * @module
  */
 export * from "./alpha.ts";
+export * from "./alternation.ts";
 export * from "./teacher.ts";
 export * from "./cache.ts";
 export * from "./runner.ts";

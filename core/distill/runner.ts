@@ -12,8 +12,8 @@
  * @module
  */
 import { encode, Graph, reshape, type Tensor } from "../graph/mod.ts";
-import { crossEntropy, distillObjective, type TeacherSignal } from "../losses/mod.ts";
-import { buildTrainingStep } from "../optim/mod.ts";
+import { crossEntropy, distillObjective, type KDScale, type TeacherSignal } from "../losses/mod.ts";
+import { buildAccumulationSteps, buildTrainingStep, type TrainingGraph } from "../optim/mod.ts";
 import {
   type Backend,
   type HostTensor,
@@ -29,7 +29,15 @@ import {
   writeGPTModel,
 } from "../training/mod.ts";
 import { DROPOUT_KEY, dropoutKey, gptForward } from "../../models/gpt.ts";
-import { AlphaController, type AlphaRule, type LossSchedule, scheduledAlpha } from "./alpha.ts";
+import type { AlphaRule, LossSchedule } from "./alpha.ts";
+import {
+  type Alternation,
+  batchClass,
+  ClassAlphas,
+  MICRO_BATCHES,
+  type MicroStep,
+  runMicroBatches,
+} from "./alternation.ts";
 import type { TeacherCache } from "./cache.ts";
 import type { Teacher } from "./teacher.ts";
 
@@ -40,11 +48,50 @@ const drops = (o: TrainOptions): boolean => (o.model.dropout ?? 0) > 0;
 export interface DistillSettings {
   /** `forward` = KL(p_T‖q_S) (mean-seeking); `reverse` = KL(q_S‖p_T) (mode-seeking). */
   kd: "forward" | "reverse";
-  /** Softmax temperature τ of both distributions (the KD term is scaled by τ²). */
+  /** Softmax temperature τ of both distributions. */
   temperature: number;
+  /**
+   * `tau2` (default): the KD term is multiplied by τ² (Hinton et al. 2015); `none`: it is the
+   * plain KL at τ (the paper's code, which uses τ = 1, where both are the same).
+   */
+  kdScale?: KDScale;
   alpha: AlphaRule;
-  /** `combined`: α·CE + (1−α)·KD every step; `alternating`: CE on odd steps, KD on even ones. */
+  /** `combined`: α·CE + (1−α)·KD every step; `alternating`: CE alone and KD alone in turn. */
   lossSchedule: LossSchedule;
+  /**
+   * How `alternating` alternates (default `step`): on each class's own visits, or per
+   * micro-batch inside every step (`alternation.ts`).
+   */
+  alternate?: Alternation;
+}
+
+/**
+ * Whether a run's steps are cut into micro-batches (alternating per micro-batch).
+ *
+ * @example
+ * ```ts
+ * import { usesMicroBatches } from "./runner.ts";
+ * const s = { kd: "forward" as const, temperature: 1, alpha: { kind: "fixed" as const, alpha: 0.5 } };
+ * console.assert(usesMicroBatches({ ...s, lossSchedule: "alternating", alternate: "micro-batch" }));
+ * console.assert(!usesMicroBatches({ ...s, lossSchedule: "combined", alternate: "micro-batch" }));
+ * ```
+ */
+export function usesMicroBatches(s: DistillSettings): boolean {
+  return s.lossSchedule === "alternating" && s.alternate === "micro-batch";
+}
+
+/**
+ * The rows of one micro-batch of a step whose batch has `rows` rows.
+ *
+ * @throws {RangeError} When the rows do not split into {@linkcode MICRO_BATCHES} equal parts.
+ */
+export function microBatchRows(rows: number): number {
+  if (rows % MICRO_BATCHES !== 0) {
+    throw new RangeError(
+      `Cannot alternate per micro-batch: a batch of ${rows} rows does not split into ${MICRO_BATCHES} equal micro-batches`,
+    );
+  }
+  return rows / MICRO_BATCHES;
 }
 
 /** Where the teacher's signal comes from. */
@@ -100,6 +147,7 @@ export function distillationLoss(
   const parts = distillObjective(student(tokens), targets, teacher(tokens), {
     kd: settings.kd,
     temperature: settings.temperature,
+    ...(settings.kdScale ? { scale: settings.kdScale } : {}),
     alpha,
   });
   g.output(parts.ce, "ce");
@@ -113,9 +161,10 @@ export class DistillRunner implements ModelRunner {
     private readonly o: TrainOptions,
     private readonly source: TeacherSource,
     private readonly settings: DistillSettings,
-    private readonly train: TrainingStep,
+    /** The fused step, or the accumulate and apply graphs of micro-batch alternation. */
+    private readonly train: TrainingStep[],
     private readonly evaluator: TrainingStep,
-    private readonly controller: AlphaController,
+    private readonly plans: ClassAlphas,
   ) {}
 
   /**
@@ -126,6 +175,8 @@ export class DistillRunner implements ModelRunner {
    * @param o The run's options (the student's model, batch, sequence length, AdamW).
    * @param source The teacher (online) or its cache.
    * @param settings KD direction, temperature, α rule and loss schedule.
+   * @throws {RangeError} If `o.accumulate` is not 1, or micro-batch alternation cannot split
+   *   the batch in equal micro-batches.
    */
   static async create(
     backend: Backend,
@@ -134,29 +185,46 @@ export class DistillRunner implements ModelRunner {
     settings: DistillSettings,
   ): Promise<DistillRunner> {
     if (o.accumulate !== 1) {
-      throw new RangeError("Distillation runs one micro-batch per step (accumulate 1)");
+      throw new RangeError("Distillation runs one batch per step (accumulate 1)");
     }
     const { batch: B, seqLen: T, seed } = o;
-    const graph = buildTrainingStep("distill.train", (g) => {
+    const micro = usesMicroBatches(settings);
+    const rows = micro ? microBatchRows(B) : B;
+    const loss = (g: Graph) => {
       const student = (tokens: Tensor) => {
         // The student drops like a teacher trained with `--dropout`; the teacher never does.
         const dropoutKey = drops(o) ? { dropoutKey: g.input(DROPOUT_KEY, "int64", []) } : {};
-        return gptForward(g, o.model, tokens, { batch: B, seqLen: T, seed, ...dropoutKey });
+        return gptForward(g, o.model, tokens, { batch: rows, seqLen: T, seed, ...dropoutKey });
       };
       const teacher = (tokens: Tensor): TeacherSignal =>
         source.kind === "online"
           ? { kind: "logits", logits: teacherLogits(g, source.teacher, tokens) }
           : {
             kind: "topk",
-            ids: g.input("top_ids", "int64", [B * T, source.cache.manifest.topK]),
-            logProbs: g.input("top_logp", "float32", [B * T, source.cache.manifest.topK]),
+            ids: g.input("top_ids", "int64", [rows * T, source.cache.manifest.topK]),
+            logProbs: g.input("top_logp", "float32", [rows * T, source.cache.manifest.topK]),
           };
-      return distillationLoss(g, o, settings, student, teacher);
-    }, o.adamw);
-    const train = await TrainingStep.create(backend, graph.model, {
-      bindings: graph.bindings,
-      state: graph.initialState,
-    });
+      return distillationLoss(g, { batch: rows, seqLen: T }, settings, student, teacher);
+    };
+    const graphs: TrainingGraph[] = micro
+      ? Object.values(buildAccumulationSteps("distill", loss, o.adamw, MICRO_BATCHES))
+      : [buildTrainingStep("distill.train", loss, o.adamw)];
+    const train = [
+      await TrainingStep.create(backend, graphs[0]!.model, {
+        bindings: graphs[0]!.bindings,
+        state: graphs[0]!.initialState,
+      }),
+    ];
+    for (const tg of graphs.slice(1)) {
+      train.push(
+        await TrainingStep.create(backend, tg.model, {
+          bindings: tg.bindings,
+          state: tg.initialState,
+          store: train[0]!.store,
+          lossOutput: "grad_norm",
+        }),
+      );
+    }
     const g = new Graph("distill.eval");
     const tokens = g.input("tokens", "int64", [B, T]);
     const targets = g.input("targets", "int64", [B, T]);
@@ -164,39 +232,63 @@ export class DistillRunner implements ModelRunner {
     g.output(crossEntropy(logits, reshape(targets, [B * T])), "loss");
     const evaluator = await TrainingStep.create(backend, encode(g), {
       bindings: [],
-      store: train.store,
+      store: train[0]!.store,
     });
-    const controller = new AlphaController(settings.alpha, o.lr.steps);
-    return new DistillRunner(o, source, settings, train, evaluator, controller);
+    const plans = new ClassAlphas(settings.alpha, o.lr.steps);
+    return new DistillRunner(o, source, settings, train, evaluator, plans);
   }
 
-  /** One step: α from the rule and the schedule, the teacher's signal, the update. */
+  /**
+   * One step: α from the batch's class controller and the schedule, the teacher's signal, the
+   * update (one fused run, or one run per micro-batch and the update).
+   */
   async step(batch: Batch, lr: number, step: number): Promise<StepOutcome> {
-    const { batch: B, seqLen: T } = this.o;
-    const alpha = scheduledAlpha(this.settings.lossSchedule, step, this.controller.alpha(step));
-    const int64 = (data: BigInt64Array): HostTensor => ({ dtype: "int64", dims: [B, T], data });
-    const feeds: Record<string, HostTensor | number> = {
-      tokens: int64(batch.tokens),
-      targets: int64(batch.targets),
-      alpha,
-      lr,
-      step,
-      ...(drops(this.o) ? { [DROPOUT_KEY]: dropoutKey(this.o.seed, step) } : {}),
+    const { seqLen: T, seed } = this.o;
+    const cls = batchClass(batch.classes);
+    const alphas = this.plans.next(
+      cls,
+      this.settings.lossSchedule,
+      this.settings.alternate ?? "step",
+    );
+    const rows = batch.classes.length / alphas.length;
+    const int64 = (data: BigInt64Array, i: number): HostTensor => ({
+      dtype: "int64",
+      dims: [rows, T],
+      data: data.subarray(i * rows * T, (i + 1) * rows * T),
+    });
+    const feeds = async (i: number, alpha: number) => {
+      const f: Record<string, HostTensor | number> = {
+        tokens: int64(batch.tokens, i),
+        targets: int64(batch.targets, i),
+        alpha,
+        ...(drops(this.o) ? { [DROPOUT_KEY]: dropoutKey(seed, step, i) } : {}),
+      };
+      if (this.source.kind === "cache") {
+        const k = this.source.cache.manifest.topK;
+        const [from, to] = [i * rows, (i + 1) * rows];
+        const top = await this.source.cache.read(
+          batch.classes.slice(from, to),
+          batch.windows.slice(from, to),
+        );
+        f.top_ids = { dtype: "int64", dims: [rows * T, k], data: top.ids };
+        f.top_logp = { dtype: "float32", dims: [rows * T, k], data: top.logProbs };
+      }
+      return f;
     };
-    if (this.source.kind === "cache") {
-      const k = this.source.cache.manifest.topK;
-      const top = await this.source.cache.read(batch.classes, batch.windows);
-      feeds.top_ids = { dtype: "int64", dims: [B * T, k], data: top.ids };
-      feeds.top_logp = { dtype: "float32", dims: [B * T, k], data: top.logProbs };
-    }
-    const r = await this.train.run(feeds);
-    const ce = Number(r.outputs.ce!.data[0]), kd = Number(r.outputs.kd!.data[0]);
-    this.controller.observe(ce, kd);
-    return {
-      loss: r.loss,
-      gradNorm: Number(r.outputs.grad_norm?.data[0] ?? NaN),
-      parts: { alpha, ce, kd },
-    };
+    const [first, apply] = this.train;
+    const outcome = await runMicroBatches(alphas, async (i, alpha): Promise<MicroStep> => {
+      const extra = apply ? {} : { lr, step }; // the fused step updates in the same run
+      const r = await first!.run({ ...(await feeds(i, alpha)), ...extra });
+      return {
+        loss: r.loss,
+        ce: Number(r.outputs.ce!.data[0]),
+        kd: Number(r.outputs.kd!.data[0]),
+        gradNorm: Number(r.outputs.grad_norm?.data[0] ?? NaN),
+      };
+    }, apply ? async () => (await apply.run({ lr, step })).loss : null);
+    this.plans.observe(cls, outcome.ce, outcome.kd);
+    const { loss, gradNorm, ...parts } = outcome;
+    return { loss, gradNorm, parts };
   }
 
   /** The student's mean cross-entropy on one validation batch. */
@@ -208,32 +300,34 @@ export class DistillRunner implements ModelRunner {
 
   /** The student's parameters and moments (the frozen teacher is not state worth saving). */
   readState(): Promise<Record<string, HostTensor>> {
-    return this.train.readState(isStudentState);
+    return this.train[0]!.readState(isStudentState);
   }
 
   save(path: string, metadata: Record<string, string>): Promise<void> {
-    return saveTrainingState(path, this.train, metadata, isStudentState);
+    return saveTrainingState(path, this.train[0]!, metadata, isStudentState);
   }
 
   load(path: string): Promise<Record<string, string>> {
-    return loadTrainingState(path, this.train, isStudentState);
+    return loadTrainingState(path, this.train[0]!, isStudentState);
   }
 
   writeModel(dir: string, state: Readonly<Record<string, HostTensor>>): Promise<void> {
     return writeGPTModel(dir, this.o.model, state);
   }
 
-  /** The α rule's loss history, so a resumed run continues with the same α. */
+  /** Each class's α history and visit count, so a resumed run continues with the same α. */
   position(): unknown {
-    return this.controller.state();
+    return this.plans.state();
   }
 
   restorePosition(saved: unknown): void {
-    this.controller.restore(saved as ReturnType<AlphaController["state"]>);
+    this.plans.restore(saved);
   }
 
   async dispose(): Promise<void> {
     await this.evaluator.dispose();
-    await this.train.dispose();
+    // The store's owner (the first graph) last.
+    for (const t of this.train.slice(1)) await t.dispose();
+    await this.train[0]!.dispose();
   }
 }

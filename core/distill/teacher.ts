@@ -1,7 +1,7 @@
 /**
- * The teacher of a distillation: a `moe train` checkpoint read once — its config, its
- * parameters (without optimizer moments) and a fingerprint of those parameters, so a logit
- * cache can prove which teacher produced it.
+ * The teacher of a distillation: a `moe train` checkpoint or a Hugging Face GPT-2 folder read
+ * once (`readGPTCheckpoint`) — its config, its parameters (without optimizer moments) and a
+ * fingerprint of those parameters, so a logit cache can prove which teacher produced it.
  *
  * @module
  */
@@ -26,9 +26,10 @@ export interface TokenizerId {
 }
 
 /**
- * Reads a teacher checkpoint (a `moe train` run directory or one of its `step-N` directories).
+ * Reads a teacher: a `moe train` run directory, one of its `step-N` directories, or a Hugging
+ * Face GPT-2 folder.
  *
- * @param path The run or checkpoint directory.
+ * @param path The run, checkpoint or Hugging Face directory.
  * @returns The teacher's config, parameters and fingerprint.
  * @throws {Deno.errors.NotFound} If there is no checkpoint at `path`.
  * @throws {RangeError} If the state lacks a parameter of the config or holds it in another

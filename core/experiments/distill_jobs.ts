@@ -19,7 +19,6 @@ import { trainJob } from "./train_job.ts";
 /** Name of the sub-run that evaluates the teacher on the students' validation windows. */
 export const TEACHER_VAL_RUN = "teacher-val";
 
-/** 5 % linear warm-up, then cosine decay to a tenth of the peak (the paper's schedule). */
 /**
  * A student's training options: balanced batches of its classes, evaluated and checkpointed
  * `p.evals` times.
@@ -99,12 +98,19 @@ export function teacherRuns(p: DistillParams, seed: number, plan: TeacherPlan): 
   return [...teacherSubRuns(plan), val];
 }
 
-/** One student: `settings` (α rule, loss schedule) on top of the experiment's KD settings. */
+/**
+ * One student: `settings` (α rule, loss schedule, alternation) on top of the experiment's KD
+ * settings.
+ */
 export function studentRun(
   p: DistillParams,
   seed: number,
   plan: TeacherPlan,
-  run: { name: string; title: string; settings: Pick<DistillSettings, "alpha" | "lossSchedule"> },
+  run: {
+    name: string;
+    title: string;
+    settings: Pick<DistillSettings, "alpha" | "lossSchedule" | "alternate">;
+  },
 ): SubRun {
   return trainJob({
     name: run.name,
@@ -117,6 +123,7 @@ export function studentRun(
       cache: null,
       kd: p.kd,
       temperature: p.temperature,
+      ...(p.kdScale ? { kdScale: p.kdScale } : {}),
       ...run.settings,
     }),
   });

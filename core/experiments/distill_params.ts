@@ -8,6 +8,7 @@
 import { resolve } from "node:path";
 import { UsageError } from "../cli/mod.ts";
 import type { AlphaRule, DistillSettings } from "../distill/mod.ts";
+import type { KDScale } from "../losses/mod.ts";
 import type { GPTConfig } from "../../models/gpt.ts";
 import type { Scale } from "./experiment.ts";
 import {
@@ -40,7 +41,7 @@ export interface DistillParams {
   teacher: string | null;
   /** How the teacher is trained when none is given (null when one is given). */
   teacherTraining: TeacherTraining | null;
-  /** The classes the student learns: one for a PLE expert, or all. */
+  /** The classes the student learns: all (the paper distils all four), or one (`--lang`). */
   classes: string[];
   modelName: string;
   /** The student. */
@@ -54,6 +55,8 @@ export interface DistillParams {
   /** Softmax temperature τ of the KD term. */
   temperature: number;
   kd: DistillSettings["kd"];
+  /** Whether the KD term is scaled by τ² (absent in studies run before it existed: `tau2`). */
+  kdScale?: KDScale;
   /** α of the experiments that fix it (loss-schedule: the combined run's weight of CE). */
   alpha: AlphaRule;
   /** Evaluations over a student's run (the last at its end); a checkpoint at each. */
@@ -74,16 +77,21 @@ export interface DistillPreset {
   lr: number;
   temperature: number;
   kd: DistillSettings["kd"];
+  kdScale: KDScale;
   alpha: AlphaRule;
   evals: number;
   evalRows: number;
 }
 
 /**
- * The presets. `tiny`: seconds on the fixtures (students of the `tiny` config, 100 steps).
+ * The presets, all with the paper's KD setting (forward KL at τ = 1, no τ² factor, α = ½), the
+ * students learning every class. `tiny`: seconds on the fixtures (students of the `tiny` config,
+ * 100 steps).
  * `small`: the CPU study — 2-layer, d 128 students for 320 steps of 16 × 128 tokens (≈ 0.65 M
  * tokens each), the `bench` teacher (4 layers, d 256) trained 1 000 steps when none is given.
- * `paper`: 6-layer, d 768 students of a 12-layer GPT-2 teacher, for a GPU machine.
+ * `paper`: the paper's sizes (`GPT_CONFIGS` `paper-*`), 6-layer, d 768 students of a GPT-2
+ * medium teacher at context 1024, for a GPU machine (`deno task bench paper_sizes` shows a step
+ * of each runs on the CPU).
  */
 export const DISTILL_PRESETS: Readonly<Record<Scale, DistillPreset>> = {
   tiny: {
@@ -93,8 +101,9 @@ export const DISTILL_PRESETS: Readonly<Record<Scale, DistillPreset>> = {
     seqLen: 64,
     steps: 100,
     lr: 3e-3,
-    temperature: 2,
+    temperature: 1,
     kd: "forward",
+    kdScale: "none",
     alpha: { kind: "fixed", alpha: 0.5 },
     evals: 4,
     evalRows: 16,
@@ -106,21 +115,23 @@ export const DISTILL_PRESETS: Readonly<Record<Scale, DistillPreset>> = {
     seqLen: 128,
     steps: 320,
     lr: 2e-3,
-    temperature: 2,
+    temperature: 1,
     kd: "forward",
+    kdScale: "none",
     alpha: { kind: "fixed", alpha: 0.5 },
     evals: 8,
     evalRows: 64,
   },
   paper: {
-    student: { config: "gpt2-small", layers: 6, contextLength: 512 },
-    teacher: { config: "gpt2-small", contextLength: 512, steps: 50_000, lr: 6e-4 },
+    student: { config: "paper-student-6l" },
+    teacher: { config: "paper-teacher", steps: 50_000, lr: 6e-4 },
     batch: 32,
-    seqLen: 512,
+    seqLen: 1024,
     steps: 10_000,
     lr: 6e-4,
-    temperature: 2,
+    temperature: 1,
     kd: "forward",
+    kdScale: "none",
     alpha: { kind: "fixed", alpha: 0.5 },
     evals: 20,
     evalRows: 256,
@@ -136,7 +147,7 @@ export type DistillOverrides =
     teacherSteps?: number | undefined;
     /** A teacher checkpoint: no teacher is trained. */
     teacher?: string | undefined;
-    /** A class of the shards, or `all` (default: the first class). */
+    /** A class of the shards, or `all` (the default). */
     lang?: string | undefined;
     tokenizer?: string | undefined;
   };
@@ -149,7 +160,9 @@ export type DistillOverrides =
  * @param o Explicit flags, which win over the preset.
  * @returns The parameters.
  * @throws {UsageError} If `--lang` names no class of the shards, the steps are not a multiple of
- *   the evaluations, the sequence is longer than a context, or the teacher is not a directory.
+ *   the evaluations, the batch does not split into two micro-batches of whole rows (the
+ *   loss-schedule study alternates per micro-batch too), the sequence is longer than a context,
+ *   or the teacher is not a directory.
  *
  * @example
  * ```ts
@@ -167,7 +180,7 @@ export async function distillParams(
   const p = withOverrides(preset, flags);
   const shards = await experimentData(data, tokenizer);
   const { classes: all, tokenizer: { vocabSize } } = shards.manifest;
-  const classes = lang === "all" ? all : [lang ?? all[0]!];
+  const classes = lang === undefined || lang === "all" ? all : [lang];
   if (!all.includes(classes[0]!)) {
     throw new UsageError(
       `Invalid --lang "${lang}": "${data}" has ${all.join(", ")} (or all)`,
@@ -178,6 +191,11 @@ export async function distillParams(
     vocabSize,
     p.seqLen,
   );
+  if (p.batch % 2 !== 0) {
+    throw new UsageError(
+      `Invalid --batch ${p.batch}: it must be even (alternating per micro-batch cuts it in two halves)`,
+    );
+  }
   if (p.steps % p.evals !== 0) {
     throw new UsageError(
       `Invalid --steps ${p.steps}: it must be a multiple of --evals ${p.evals} so that the run ends on an evaluation`,
@@ -213,6 +231,7 @@ export async function distillParams(
     lr: p.lr,
     temperature: p.temperature,
     kd: p.kd,
+    kdScale: p.kdScale,
     alpha: p.alpha,
     evals: p.evals,
     evalRows: p.evalRows,

@@ -8,14 +8,21 @@
  */
 import {
   fixed,
+  type Interval,
+  intervalText,
   lineChart,
   mdTable,
   meanStd,
   type NamedChart,
   type RunMetrics,
   type SeriesPoint,
+  shownPath,
+  signed,
   stats,
+  tInterval,
   type TrainRecord,
+  type Verdict,
+  verdictOf,
 } from "../report/mod.ts";
 import type { SubRunResult } from "./experiment.ts";
 import { TEACHER_VAL_RUN } from "./distill_jobs.ts";
@@ -37,6 +44,32 @@ export interface StudentOutcome {
   /** Mean train CE and KD terms over the last 10 % of the logged steps. */
   tailCE: number | null;
   tailKD: number | null;
+  /** {@linkcode instability} of the train CE term (null: too few steps logged). */
+  instability: number | null;
+}
+
+/** The share of a run's last steps over which {@linkcode instability} is measured. */
+export const STABILITY_TAIL = 0.25;
+
+/**
+ * Instability of a run: the standard deviation of the train CE term (the true-token
+ * cross-entropy, logged on every step whatever the step trained on) over the last
+ * {@linkcode STABILITY_TAIL} of the logged steps, in nats/token; lower is more stable. Training
+ * on CE alone and KD alone in turn makes CE swing from step to step, which this measures; the
+ * batches' own variation is common to runs with the same seed and data order.
+ *
+ * @returns null with fewer than 4 values in the tail.
+ * @example
+ * ```ts
+ * import { instability } from "./distill_report.ts";
+ * const steady = Array.from({ length: 40 }, () => 3);
+ * const swinging = Array.from({ length: 40 }, (_, i) => 3 + (i % 2 ? 0.1 : -0.1));
+ * console.assert(instability(steady) === 0 && instability(swinging)! > 0.1);
+ * ```
+ */
+export function instability(ce: readonly number[]): number | null {
+  const tail = ce.slice(Math.floor(ce.length * (1 - STABILITY_TAIL)));
+  return tail.length >= 4 ? stats([...tail]).std : null;
 }
 
 /** Mean validation loss over classes of an eval record's `val`. */
@@ -66,6 +99,7 @@ function meanOf(rows: TrainRecord[], key: "alpha" | "ce" | "kd"): number | null 
 export function studentOutcome(name: string, seed: number, m: RunMetrics): StudentOutcome {
   const last = m.eval.at(-1);
   const tail = m.train.slice(Math.floor(m.train.length * 0.9));
+  const ce = m.train.map((t) => t.ce).filter((x): x is number => typeof x === "number");
   return {
     name,
     seed,
@@ -74,6 +108,7 @@ export function studentOutcome(name: string, seed: number, m: RunMetrics): Stude
     meanAlpha: meanOf(m.train, "alpha"),
     tailCE: meanOf(tail, "ce"),
     tailKD: meanOf(tail, "kd"),
+    instability: instability(ce),
   };
 }
 
@@ -96,42 +131,51 @@ export function finalStats(rows: StudentOutcome[], name: string): Stats {
   return stats(rows.filter((r) => r.name === name && r.finalCE !== null).map((r) => r.finalCE!));
 }
 
+/** The values of a student a comparison can be on. */
+export type OutcomeValue = "finalCE" | "tailKD" | "instability";
+
 /** A paired comparison of two students over the seeds both finished. */
 export interface Comparison {
-  /** Mean over seeds of CE(a) − CE(b) (< 0: a is better), with its spread. */
-  diff: Stats;
-  /** `agree` when a is better, `disagree` when it is not, `no data` without a common seed. */
-  verdict: "agree" | "disagree" | "no data";
-  /** Whether |mean difference| is below its standard deviation over seeds (needs ≥ 2 seeds). */
-  withinNoise: boolean | null;
+  /** value(a) − value(b) per seed (same seed: same initialization and data order). */
+  perSeed: { seed: number; diff: number }[];
+  /** Their mean with its 95 % paired t interval (n − 1 degrees of freedom). */
+  diff: Interval;
+  /**
+   * Of the claim that a has the lower value: `agree` / `disagree` only when the interval
+   * excludes 0, else `inconclusive` (and `no data` without a common seed).
+   */
+  verdict: Verdict;
 }
 
 /**
- * Compares students `a` and `b` seed by seed (same seed, same data order: the differences are
- * paired) on final validation CE.
+ * Compares students `a` and `b` seed by seed (paired) on `value`, the claim being that `a` is
+ * lower (better).
  *
  * @example
  * ```ts
  * import { compare } from "./distill_report.ts";
  * const row = (name: string, seed: number, finalCE: number) =>
- *   ({ name, seed, finalCE, finalStep: 1, meanAlpha: null, tailCE: null, tailKD: null });
- * const c = compare([row("a", 1, 3.0), row("b", 1, 3.2), row("a", 2, 3.1), row("b", 2, 3.2)], "a", "b");
- * console.assert(c.verdict === "agree" && c.diff.n === 2);
+ *   ({ name, seed, finalCE, finalStep: 1, meanAlpha: null, tailCE: null, tailKD: null, instability: null });
+ * const rows = [3.0, 3.1, 3.05].flatMap((ce, i) => [row("a", i, ce), row("b", i, ce + 0.2)]);
+ * const c = compare(rows, "a", "b");
+ * console.assert(c.verdict === "agree" && c.diff.n === 3 && c.diff.hi < 0);
  * ```
  */
-export function compare(rows: StudentOutcome[], a: string, b: string): Comparison {
-  const ce = (name: string, seed: number) =>
-    rows.find((r) => r.name === name && r.seed === seed)?.finalCE ?? null;
+export function compare(
+  rows: StudentOutcome[],
+  a: string,
+  b: string,
+  value: OutcomeValue = "finalCE",
+): Comparison {
+  const of = (name: string, seed: number) =>
+    rows.find((r) => r.name === name && r.seed === seed)?.[value] ?? null;
   const seeds = [...new Set(rows.map((r) => r.seed))];
-  const diffs = seeds.map((s) => [ce(a, s), ce(b, s)] as const)
-    .filter((d): d is readonly [number, number] => d[0] !== null && d[1] !== null)
-    .map(([x, y]) => x - y);
-  const diff = stats(diffs);
-  return {
-    diff,
-    verdict: diff.n === 0 ? "no data" : diff.mean < 0 ? "agree" : "disagree",
-    withinNoise: diff.n > 1 ? Math.abs(diff.mean) < diff.std : null,
-  };
+  const perSeed = seeds.flatMap((seed) => {
+    const [x, y] = [of(a, seed), of(b, seed)];
+    return x !== null && y !== null ? [{ seed, diff: x - y }] : [];
+  });
+  const diff = tInterval(perSeed.map((d) => d.diff));
+  return { perSeed, diff, verdict: verdictOf(diff, -1) };
 }
 
 /**
@@ -141,31 +185,48 @@ export function compare(rows: StudentOutcome[], a: string, b: string): Compariso
  * @param c The comparison (a = the side the claim favours).
  * @param a What a is, in words.
  * @param b What b is, in words.
- * @returns Markdown: the verdict, the paired difference and whether it is within the noise.
+ * @param what What was compared (default: final validation CE).
+ * @returns Markdown: the verdict, the paired difference, its interval and why the verdict.
  *
  * @example
  * ```ts
  * import { claimLine } from "./distill_report.ts";
- * const c = { diff: { mean: -0.02, std: 0.01, n: 2 }, verdict: "agree" as const, withinNoise: false };
+ * const diff = { mean: -0.02, std: 0.005, n: 3, level: 0.95, df: 2, lo: -0.032, hi: -0.008 };
+ * const c = { perSeed: [], diff, verdict: "agree" as const };
  * console.assert(claimLine("combined beats alternating", c, "combined", "alternating").includes("**agree**"));
  * ```
  */
-export function claimLine(claim: string, c: Comparison, a: string, b: string): string {
+export function claimLine(
+  claim: string,
+  c: Comparison,
+  a: string,
+  b: string,
+  what = "nats/token of final validation CE",
+): string {
   if (c.verdict === "no data") {
     return `**Paper claim** “${claim}”: no finished pair of runs to compare yet.`;
   }
-  const sign = c.diff.mean >= 0 ? "+" : "";
-  const spread = c.diff.n > 1 ? ` ± ${fixed(c.diff.std)}` : "";
-  const noise = c.withinNoise === null
-    ? " (one seed: run more seeds to see the spread)"
-    : c.withinNoise
-    ? " — the difference is within its spread over seeds"
-    : "";
-  return `**Paper claim** “${claim}”: **${c.verdict}** — ${a} minus ${b}: ${sign}${
-    fixed(c.diff.mean)
-  }${spread} nats/token of final validation CE over ${c.diff.n} seed${
-    c.diff.n > 1 ? "s" : ""
-  }${noise}.`;
+  const n = c.diff.n;
+  const why = n < 2
+    ? "one seed gives no interval: run at least 3"
+    : c.verdict === "agree"
+    ? "the whole interval is below 0"
+    : c.verdict === "disagree"
+    ? "the whole interval is above 0"
+    : "the interval contains 0: these seeds do not settle it";
+  const interval = n < 2
+    ? ""
+    : `, 95 % interval [${signed(c.diff.lo)}, ${
+      signed(c.diff.hi)
+    }] (paired t, ${c.diff.df} d.o.f.)`;
+  return `**Paper claim** “${claim}”: **${c.verdict}** — ${a} minus ${b}: ${
+    signed(c.diff.mean)
+  } ${what} over ${n} seed${n === 1 ? "" : "s"}${interval}; ${why}.`;
+}
+
+/** A comparison as a table cell: the mean difference and its interval. */
+export function comparisonCell(c: Comparison): string {
+  return c.diff.n === 0 ? "–" : intervalText(c.diff);
 }
 
 /**
@@ -251,43 +312,69 @@ export function stepChart(
   };
 }
 
+/**
+ * The KD setting in words: direction, τ and whether τ² scales it.
+ *
+ * @example
+ * ```ts
+ * import { kdText } from "./distill_report.ts";
+ * console.assert(kdText({ kd: "forward", temperature: 1, kdScale: "none" }) === "forward KL at τ = 1, no τ² factor (the paper's setting)");
+ * console.assert(kdText({ kd: "forward", temperature: 2 }) === "forward KL at τ = 2, scaled by τ² = 4");
+ * ```
+ */
+export function kdText(
+  s: { kd: "forward" | "reverse"; temperature: number; kdScale?: "tau2" | "none" },
+): string {
+  const paper = s.kd === "forward" && s.temperature === 1;
+  const scale = s.kdScale === "none" || s.temperature === 1
+    ? "no τ² factor"
+    : `scaled by τ² = ${s.temperature ** 2}`;
+  return `${s.kd} KL at τ = ${s.temperature}, ${scale}${paper ? " (the paper's setting)" : ""}`;
+}
+
 /** Setup lines shared by the distillation experiments' reports. */
 export function distillSetup(p: DistillParams): string {
   const m = p.model, t = p.teacherTraining;
   const teacher = p.teacher !== null
-    ? `\`${p.teacher}\` (given)`
+    ? `\`${shownPath(p.teacher)}\` (given)`
     : `trained per seed: ${t!.modelName} (${t!.model.layers} layers, d ${t!.model.dModel}), ${
       t!.steps
     } steps of balanced batches of ${t!.classes.join(", ")}, lr ${t!.lr}`;
   return [
-    `- scale: \`${p.scale}\`; data: \`${p.data}\`; the students learn: ${p.classes.join(", ")}\n`,
+    `- scale: \`${p.scale}\`; data: \`${shownPath(p.data)}\`; the students learn: ${
+      p.classes.join(", ")
+    }\n`,
     `- teacher: ${teacher}\n`,
     `- students: ${p.modelName} (${m.layers} layers, d ${m.dModel}, ${m.heads} heads, ctx ${m.contextLength}, vocab ${m.vocabSize}); same seed, initialization and data order for all\n`,
     `- budget per student: ${p.steps} steps × ${p.batch} rows × ${p.seqLen} tokens = ${
       p.steps * p.batch * p.seqLen
     } tokens; AdamW, lr ${p.lr}, 5 % warm-up, cosine decay to lr/10\n`,
-    `- KD: ${p.kd} KL at τ = ${p.temperature} (scaled by τ²), online teacher\n`,
+    `- KD: ${kdText(p)}; online teacher\n`,
     `- validation: ${p.evalRows} rows of ${p.seqLen} tokens per class, ${p.evals} times per run; CE is the mean over the students' classes\n`,
   ].join("");
 }
 
 /**
- * The students' table: final validation CE, the gap to the teacher, optionally mean α, and the
- * train CE and KD terms over the last 10 % of steps, each mean ± std over seeds.
+ * The students' table: final validation CE, the gap to the teacher, optionally mean α and the
+ * instability, and the train CE and KD terms over the last 10 % of steps, each mean ± std over
+ * seeds.
  *
  * @param variants The students in row order: sub-run name and label.
  * @param rows Their outcomes.
  * @param teacher The teacher's loss per seed.
- * @param withAlpha Whether to show the mean α column.
+ * @param show Which optional columns to show.
  */
 export function studentTable(
   variants: readonly { name: string; label: string }[],
   rows: StudentOutcome[],
   teacher: { loss: number }[],
-  withAlpha: boolean,
+  show: { alpha: boolean; instability: boolean },
 ): string {
   const t = teacher.length > 0 ? stats(teacher.map((x) => x.loss)).mean : NaN;
-  const col = (xs: StudentOutcome[], k: "finalCE" | "meanAlpha" | "tailCE" | "tailKD") => {
+  const col = (
+    xs: StudentOutcome[],
+    k: "finalCE" | "meanAlpha" | "tailCE" | "tailKD" | "instability",
+  ) => {
     const v = xs.map((x) => x[k]).filter((x): x is number => x !== null);
     return v.length > 0 ? meanStd(v) : "–";
   };
@@ -296,9 +383,10 @@ export function studentTable(
       "student",
       "final val CE",
       "− teacher",
-      ...(withAlpha ? ["mean α"] : []),
+      ...(show.alpha ? ["mean α"] : []),
       "train CE (last 10 %)",
       "train KD (last 10 %)",
+      ...(show.instability ? ["instability"] : []),
       "seeds",
     ],
     variants.map((v) => {
@@ -308,9 +396,10 @@ export function studentTable(
         v.label,
         col(xs, "finalCE"),
         ce.n > 0 && Number.isFinite(t) ? fixed(ce.mean - t) : "–",
-        ...(withAlpha ? [col(xs, "meanAlpha")] : []),
+        ...(show.alpha ? [col(xs, "meanAlpha")] : []),
         col(xs, "tailCE"),
         col(xs, "tailKD"),
+        ...(show.instability ? [col(xs, "instability")] : []),
         String(ce.n),
       ];
     }),

@@ -10,8 +10,8 @@ import type { Progress, StopRequest } from "../cli/mod.ts";
 import type { NamedChart, RunMetrics, RunSummary } from "../report/mod.ts";
 import type { Backend } from "../runtime/mod.ts";
 
-/** Experiment sizes: `tiny` runs in the tests on the fixtures, `small` is a ≤ 1 h CPU study on
- * 2 cores, `paper` has the paper's sizes (a GPU machine). */
+/** Experiment sizes: `tiny` runs in the tests on the fixtures, `small` is a CPU study of about an
+ * hour per study on 2 cores (3 seeds), `paper` has the paper's sizes (a GPU machine). */
 export type Scale = "tiny" | "small" | "paper";
 
 /** The scales `--scale` accepts. */
@@ -109,4 +109,9 @@ export interface ExperimentEnv {
   haltAfter?: Record<string, number>;
   /** The command line that ran the experiment, quoted in the report. */
   command?: string;
+  /**
+   * How the sub-runs ran, for the report: `parallel` at a time, each in its own process on
+   * `threads` threads (absent: one after another in the experiment's process).
+   */
+  jobs?: { parallel: number; threads: number };
 }

@@ -57,8 +57,9 @@ export function regimeOptions(p: ForgettingParams, schedule: Schedule, seed: num
  * phase-end step j, the validation of the MoE holding experts 1 … j: a class that has its expert
  * is routed to it (oracle routing — the router's accuracy is measured by `moe router eval` and
  * `moe eval`); a class without one yet gets the best existing expert. An expert, once trained, is
- * never touched again, so its own class cannot be forgotten: the report measures that rather than
- * assuming it (the evaluation reads each expert's checkpoint back).
+ * never touched again, so its own class cannot be forgotten: its forgetting is 0 by construction
+ * (each expert's checkpoint is evaluated once, and that value stands for every later phase), and
+ * the report says so rather than presenting it as a measurement.
  *
  * @param p The study's parameters.
  * @param seed The seed.

@@ -54,8 +54,8 @@ export interface ForgettingPreset {
  * The presets. `tiny`: the test-suite size, seconds on the fixtures. `small`: the `bench` model
  * (4 layers, d 256, ctx 128) for 800 steps of 16 × 128 tokens per regime, ≈ 1.6 M tokens each;
  * at the 2 250–2 750 tokens/s `moe train` reaches on the 2-core machine, 10–12 min per regime,
- * ≈ 35 min per seed with evaluations. `paper`: a 6-layer, d 768 student as in the paper, for a GPU
- * machine.
+ * ≈ 35 min per seed with evaluations. `paper`: the paper's 6-layer, d 768 student at context 1024
+ * (`GPT_CONFIGS` `paper-student-6l`), for a GPU machine.
  */
 export const FORGETTING_PRESETS: Readonly<Record<Scale, ForgettingPreset>> = {
   tiny: {
@@ -79,12 +79,10 @@ export const FORGETTING_PRESETS: Readonly<Record<Scale, ForgettingPreset>> = {
     evalRows: 64,
   },
   paper: {
-    config: "gpt2-small",
-    layers: 6,
-    contextLength: 512,
+    config: "paper-student-6l",
     batch: 16,
     accumulate: 4,
-    seqLen: 512,
+    seqLen: 1024,
     steps: 20000,
     lr: 6e-4,
     evalsPerPhase: 5,

@@ -8,6 +8,8 @@ import {
   barChart,
   type ClassVal,
   fixed,
+  type Interval,
+  intervalText,
   lineChart,
   mdTable,
   meanStd,
@@ -15,8 +17,12 @@ import {
   type Rule,
   type SeriesPoint,
   stats,
+  tInterval,
+  type Verdict,
+  verdictOf,
 } from "../report/mod.ts";
 import type { ReportParts, Section, SubRunResult } from "./experiment.ts";
+import { statisticsSection } from "./statistics_section.ts";
 import {
   type ClassForgetting,
   forgetting,
@@ -46,19 +52,103 @@ export function forgettingReport(p: ForgettingParams, results: SubRunResult[][])
   const regimes = REGIME_NAMES.filter((n) => runs.some((r) => r.name === n));
   const titles = Object.fromEntries(runs.map((r) => [r.name, r.title]));
   const table = phaseVals.flatMap((v) => forgetting(v, p.order));
+  const claims = forgettingClaims(table);
   const sections: Section[] = [
-    { title: "Finding", body: finding(p, regimes, table) },
+    { title: "Finding", body: finding(p, regimes, table) + "\n" + claimLines(claims) },
     ...regimes.map((g) => ({
       title: `Validation after every phase: ${titles[g]}`,
       body: phaseTables(p, ends, phaseVals.filter((v) => v.regime === g)),
     })),
     { title: "Forgetting", body: forgettingTable(regimes, titles, table) },
+    statisticsSection(
+      "Forgetting per seed is the mean over the earlier classes; sequential and balanced training are paired by seed (same initialization and data).",
+    ),
   ];
   return {
     sections,
     charts: charts(p, ends, runs, table),
-    json: { phaseEnds: ends, phaseVals, forgetting: table, summary: summaryOf(regimes, table) },
+    json: {
+      phaseEnds: ends,
+      phaseVals,
+      forgetting: table,
+      summary: summaryOf(regimes, table),
+      claims,
+    },
   };
+}
+
+/** One of the paper's claims on forgetting, checked on the per-seed mean forgetting. */
+export interface ForgettingClaim {
+  claim: string;
+  /** The interval of what is tested (a regime's forgetting, or a paired difference). */
+  interval: Interval;
+  /** A statistical verdict, or `by construction` where the number cannot be otherwise. */
+  verdict: Verdict | "by construction";
+}
+
+/** Per-seed mean forgetting of a regime, by seed. */
+function perSeed(table: ClassForgetting[], regime: string): Map<number, number> {
+  const rows = table.filter((t) => t.regime === regime);
+  return new Map(
+    [...new Set(rows.map((r) => r.seed))].map((s) => [
+      s,
+      stats(rows.filter((r) => r.seed === s).map((r) => r.forgetting)).mean,
+    ]),
+  );
+}
+
+/**
+ * The paper's three claims: sequential training forgets (its forgetting > 0, and more than
+ * balanced training's, paired by seed); balanced training does not (its forgetting ≤ 0); the MoE
+ * does not — by construction, as its experts are never trained again.
+ */
+export function forgettingClaims(table: ClassForgetting[]): Record<string, ForgettingClaim> {
+  const seq = perSeed(table, "sequential"), bal = perSeed(table, "balanced");
+  const moe = perSeed(table, "moe");
+  const seqCI = tInterval([...seq.values()]), balCI = tInterval([...bal.values()]);
+  const paired = tInterval(
+    [...seq].filter(([s]) => bal.has(s)).map(([s, x]) => x - bal.get(s)!),
+  );
+  const moeCI = tInterval([...moe.values()]);
+  return {
+    sequentialForgets: {
+      claim: "sequential training forgets earlier languages",
+      interval: seqCI,
+      verdict: verdictOf(seqCI, 1),
+    },
+    sequentialVsBalanced: {
+      claim: "sequential training forgets more than one session with balanced batches",
+      interval: paired,
+      verdict: verdictOf(paired, 1),
+    },
+    balancedDoesNotForget: {
+      claim: "one session with balanced batches does not forget",
+      interval: balCI,
+      verdict: verdictOf(balCI, -1),
+    },
+    moeDoesNotForget: {
+      claim: "the MoE does not forget",
+      interval: moeCI,
+      verdict: moeCI.n === 0 ? "no data" : "by construction",
+    },
+  };
+}
+
+function claimLines(claims: Record<string, ForgettingClaim>): string {
+  return Object.values(claims).map((c) => {
+    const why = c.verdict === "by construction"
+      ? "an expert is never trained again after its phase, so its forgetting is 0 by construction, not a measurement"
+      : c.interval.n < 2
+      ? "one seed gives no interval"
+      : c.verdict === "inconclusive"
+      ? "the interval contains 0"
+      : "the interval excludes 0";
+    return `- **Paper claim** “${c.claim}”: **${c.verdict}** — ${
+      intervalText(c.interval)
+    } nats/token (mean [95 % interval] over ${c.interval.n} seed${
+      c.interval.n === 1 ? "" : "s"
+    }); ${why}.\n`;
+  }).join("");
 }
 
 /** Mean forgetting over earlier classes and seeds, per regime. */
@@ -82,20 +172,21 @@ function finding(p: ForgettingParams, regimes: string[], table: ClassForgetting[
     if (m.n === 0) return `- ${g}: no complete phase evaluations yet\n`;
     const sign = m.mean >= 0 ? "+" : "";
     const std = m.n > 1 ? ` ± ${fixed(m.std)}` : "";
-    const every = s[g]!.allEarlierClassesRose
+    const every = g === "moe"
+      ? "0 by construction: an expert is never trained again"
+      : s[g]!.allEarlierClassesRose
       ? "every earlier class's loss rose in every seed"
       : "not every earlier class's loss rose";
     return `- ${g}: mean forgetting ${sign}${fixed(m.mean)}${std} nats/token over the ${
       p.order.length - 1
     } earlier classes (${m.n} seed${m.n > 1 ? "s" : ""}); ${every}\n`;
   });
+  // The verdicts are the claims' (intervals, below); this only states the means.
   const seq = s.sequential?.meanForgetting, bal = s.balanced?.meanForgetting;
   const verdict = seq && bal && seq.n > 0 && bal.n > 0
-    ? seq.mean > bal.mean && seq.mean > 0
-      ? `\nSequential training forgets: its earlier classes end ${
-        fixed(seq.mean - bal.mean)
-      } nats/token worse, relative to their own phase end, than under balanced batches.\n`
-      : "\nThis run does not show forgetting under sequential training (its earlier classes did not end worse than under balanced batches).\n"
+    ? `\nOn average the earlier classes end ${fixed(Math.abs(seq.mean - bal.mean))} nats/token ${
+      seq.mean >= bal.mean ? "worse" : "better"
+    } after sequential training than after balanced batches, relative to their own phase end.\n`
     : "";
   return `Forgetting = an earlier class's validation loss after the last phase minus its loss right after its own phase (> 0: forgotten); balanced training is measured at the same steps.\n\n${
     lines.join("")

@@ -9,7 +9,9 @@
  * - `jeet`, `moe-ce`: the jointly trained mixtures (`trainMoE`, round-robin, KD from the teacher);
  * - `eval`: assembles the PLE (with the common expert), JEET and MoE-CE bundles with the router
  *   and evaluates them on the validation split (`evaluateBundle`): routed and oracle rows, MoE-CE
- *   with and without its common stack, the common expert alone, the teacher, routing accuracy.
+ *   with and without its common stack, the common expert alone, the teacher, routing accuracy,
+ *   and the paper's uniform expert averages of every bundle (en+py, fr+py, de+py, all; each with
+ *   and without the common expert where the bundle has one).
  *
  * @module
  */
@@ -18,10 +20,12 @@ import { writeFileAtomic } from "../cli/mod.ts";
 import {
   assembleBundle,
   type AssembleOptions,
+  averageRowName,
   type EvalOptions,
   type EvalReport,
   evaluateBundle,
   loadBundle,
+  paperAverages,
   trainMoE,
 } from "../moe/mod.ts";
 import { ADAMW_DEFAULTS } from "../optim/mod.ts";
@@ -31,12 +35,15 @@ import type { Experiment, JobContext, SubRun } from "./experiment.ts";
 import type { MoEVariantsParams } from "./moe_variants_params.ts";
 import { moeVariantsReport } from "./moe_variants_report.ts";
 import {
+  type AverageRow,
   EVAL_FILE,
   EVAL_RUN,
   VARIANT_ROWS,
   type VariantRow,
   type VariantsEval,
 } from "./moe_variants_rows.ts";
+import { kdText } from "./distill_report.ts";
+import { shownPath } from "../report/mod.ts";
 import { teacherAfter, teacherDir, type TeacherPlan, teacherSubRuns } from "./teacher_job.ts";
 import { experimentTrainOptions } from "./run_options.ts";
 import { trainJob } from "./train_job.ts";
@@ -131,18 +138,26 @@ function evalSubRun(p: MoEVariantsParams, plan: TeacherPlan, trained: SubRun[]):
         seqLen: p.seqLen,
         backend: ctx.env.backend,
       };
+      const averages: AverageRow[] = [];
       const evaluate = async (
-        name: string,
+        name: VariantRow["bundle"],
         a: Omit<AssembleOptions, "router">,
         teacher = false,
       ) => {
         const out = join(dir, "bundles", name);
         await assembleBundle(out, { router: p.router, force: true, ...a });
         const bundle = await loadBundle(out);
-        return await evaluateBundle(bundle, {
+        const average = paperAverages(bundle.manifest.classes, bundle.common !== null);
+        const report = await evaluateBundle(bundle, {
           ...options,
           ...(teacher ? { teacher: teacherDir(plan, ctx) } : {}),
+          average,
         });
+        for (const members of average) {
+          const row = report.rows.find((r) => r.name === averageRowName(members))!;
+          averages.push({ bundle: name, members, perClass: row.perClass, mean: row.mean });
+        }
+        return report;
       };
       const reports: Record<VariantRow["bundle"], EvalReport> = {
         "ple": await evaluate("ple", {
@@ -160,6 +175,7 @@ function evalSubRun(p: MoEVariantsParams, plan: TeacherPlan, trained: SubRun[]):
           if (!r) throw new Error(`The ${v.bundle} evaluation has no "${v.row}" row`);
           return { key: v.key, perClass: r.perClass, mean: r.mean };
         }),
+        averages,
         routing: reports.ple.routing,
       };
       await writeFileAtomic(join(dir, EVAL_FILE), JSON.stringify(result, null, 2) + "\n");
@@ -176,13 +192,16 @@ export const moeVariantsExperiment: Experiment<MoEVariantsParams> = {
     const m = p.model, t = p.teacher, d = p.distill;
     const rows = p.stepsPerClass * p.batch;
     const alpha = d.alpha.kind === "fixed" ? String(d.alpha.alpha) : d.alpha.kind;
+    const schedule = d.lossSchedule === "alternating"
+      ? `alternating per ${d.alternate === "micro-batch" ? "micro-batch" : "class step"}`
+      : "combined";
     return [
-      `- scale: \`${p.scale}\`; data: \`${p.data}\`; classes: ${
+      `- scale: \`${p.scale}\`; data: \`${shownPath(p.data)}\`; classes: ${
         p.classes.join(", ")
-      }; router: \`${p.router}\`\n`,
+      }; router: \`${shownPath(p.router)}\`\n`,
       `- teacher: ${
         t.given
-          ? `\`${t.given}\``
+          ? `\`${shownPath(t.given)}\``
           : `trained here: ${t.modelName} (${t.model.layers} layers, d ${t.model.dModel}), ${t.steps} balanced steps`
       }\n`,
       `- every student and stack: ${p.modelName} (${m.layers} layers, d ${m.dModel}, ${m.heads} heads, ctx ${m.contextLength}, vocab ${m.vocabSize})\n`,
@@ -191,8 +210,10 @@ export const moeVariantsExperiment: Experiment<MoEVariantsParams> = {
       } tokens of each class — a PLE expert ${p.stepsPerClass} steps on its class; the common expert, JEET and MoE-CE ${
         p.stepsPerClass * p.classes.length
       } steps (balanced batches / one class per step in turn)\n`,
-      `- loss of every student: α·CE + (1 − α)·${d.kd} KL at τ ${d.temperature}, α ${alpha}, ${d.lossSchedule}; AdamW (weight decay ${ADAMW_DEFAULTS.weightDecay}, clip ${ADAMW_DEFAULTS.clipNorm}), lr ${p.lr}, 5 % warm-up, cosine decay to lr/10\n`,
-      `- evaluation: ${p.evalRows} validation sequences of ${p.seqLen} tokens per class; each sequence routed by the router on its own decoded text; oracle = its true class's expert\n`,
+      `- loss of every student: α·CE + (1 − α)·KD, KD = ${
+        kdText(d)
+      }, α ${alpha}, ${schedule}; AdamW (weight decay ${ADAMW_DEFAULTS.weightDecay}, clip ${ADAMW_DEFAULTS.clipNorm}), lr ${p.lr}, 5 % warm-up, cosine decay to lr/10\n`,
+      `- evaluation: ${p.evalRows} validation sequences of ${p.seqLen} tokens per class; each sequence routed by the router on its own decoded text; oracle = its true class's expert; uniform averages: the experts of a subset with equal weights for every sequence (hidden states when they share their embedding: JEET, MoE-CE; next-token distributions otherwise: PLE)\n`,
     ].join("");
   },
   report: moeVariantsReport,

@@ -80,8 +80,9 @@ export interface MoEVariantsPreset extends ModelChoice {
  * The presets. `tiny`: the test-suite size, seconds on the fixtures. `small`: students of
  * 2 layers, d 128, 4 heads, ctx 128, 300 steps of 8 × 128 tokens per class (≈ 1.2 M tokens per
  * variant), distilled online from a `bench` teacher (4 layers, d 256) — give the study's teacher
- * with `--teacher`, else one is trained for 1000 steps first. `paper`: 6-layer d 768 students
- * of a GPT-2 Medium teacher, as in the paper, for a GPU machine.
+ * with `--teacher`, else one is trained for 1000 steps first. `paper`: the paper's sizes
+ * (`GPT_CONFIGS` `paper-*`), experts of 3 layers, d 768, 6 heads, of a GPT-2 medium teacher at
+ * context 1024, for a GPU machine.
  */
 export const MOE_VARIANTS_PRESETS: Readonly<Record<Scale, MoEVariantsPreset>> = {
   tiny: {
@@ -113,15 +114,12 @@ export const MOE_VARIANTS_PRESETS: Readonly<Record<Scale, MoEVariantsPreset>> = 
     evalsPerRun: 2,
   },
   paper: {
-    config: "gpt2-small",
-    layers: 6,
-    contextLength: 512,
-    teacherConfig: "gpt2-medium",
-    teacherContextLength: 512,
+    config: "paper-expert",
+    teacherConfig: "paper-teacher",
     teacherSteps: 40000,
     teacherLr: 3e-4,
     batch: 16,
-    seqLen: 512,
+    seqLen: 1024,
     stepsPerClass: 5000,
     lr: 6e-4,
     evalRows: 256,
@@ -137,12 +135,17 @@ export type MoEVariantsOverrides = Overrides<MoEVariantsPreset> & {
   distill?: DistillSettings | undefined;
 };
 
-/** The paper's loss: α·CE + (1 − α)·forward KL at τ = 2, α = ½, every step. */
+/**
+ * The paper's loss: α·CE + (1 − α)·KD with KD the forward KL at τ = 1 and no τ² factor (what
+ * the paper's code computes), α = ½, every step.
+ */
 export const PAPER_DISTILL: DistillSettings = {
   kd: "forward",
-  temperature: 2,
+  temperature: 1,
+  kdScale: "none",
   alpha: parseAlpha("0.5"),
   lossSchedule: "combined",
+  alternate: "step",
 };
 
 /**

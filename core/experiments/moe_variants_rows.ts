@@ -54,11 +54,28 @@ export const VARIANT_ROWS: readonly VariantRow[] = [
   { key: "moe-ce-common", title: "MoE-CE common stack alone", bundle: "moe-ce", row: "common" },
 ];
 
+/** One uniform expert average of one bundle (the paper's evaluation, `uniform_average.ts`). */
+export interface AverageRow {
+  bundle: VariantRow["bundle"];
+  /** The experts averaged with equal weights (classes, and `common`). */
+  members: string[];
+  perClass: Record<string, Score>;
+  mean: Score;
+}
+
 /** What the `eval` sub-run writes. */
 export interface VariantsEval {
   seqLen: number;
   /** Sequences evaluated per class. */
   sequences: Record<string, number>;
   rows: { key: string; perClass: Record<string, Score>; mean: Score }[];
+  /** The paper's uniform averages of every bundle (absent in studies run before they existed). */
+  averages?: AverageRow[];
   routing: Record<string, RoutingReport>;
+}
+
+/** The title of a uniform average's row: `PLE: en + py + common (uniform)`. */
+export function averageTitle(a: Pick<AverageRow, "bundle" | "members">): string {
+  const name = a.bundle === "ple" ? "PLE" : a.bundle === "jeet" ? "JEET" : "MoE-CE";
+  return `${name}: ${a.members.join(" + ")} (uniform)`;
 }

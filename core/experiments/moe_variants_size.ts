@@ -11,6 +11,7 @@
  * @module
  */
 import { type GPTConfig, gptParamSpecs } from "../../models/gpt.ts";
+import { isSharedParam } from "../../models/moe.ts";
 
 /** Stored and per-token parameters of one variant. */
 export interface VariantSize {
@@ -19,7 +20,8 @@ export interface VariantSize {
 }
 
 /**
- * Parameters of a GPT of `cfg`, or of one stack (all but `wte`) with `stack`.
+ * Parameters of a GPT of `cfg`, or of one stack (all but the shared `wte` and untied `lm_head`)
+ * with `stack`.
  *
  * @example
  * ```ts
@@ -31,7 +33,7 @@ export interface VariantSize {
  */
 export function gptParameterCount(cfg: GPTConfig, stack = false): number {
   return gptParamSpecs(cfg)
-    .filter((s) => !(stack && s.name === "wte"))
+    .filter((s) => !(stack && isSharedParam(s.name)))
     .reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1), 0);
 }
 

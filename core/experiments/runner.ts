@@ -1,9 +1,13 @@
 /**
- * Running an experiment: every sub-run of every seed in order, each in its own directory; a
- * finished sub-run (completion marker) is never recomputed, a failed or interrupted one is
- * reported as such and continued on the next invocation; then the report is written. The
- * experiment directory is locked for the whole invocation, and each sub-run's directory while
- * it runs (so a `moe train --resume` of a sub-run cannot write it meanwhile).
+ * Running an experiment: every sub-run of every seed, each in its own directory, up to `jobs` at
+ * a time (a sub-run starts once the sub-runs it waits for are done); a finished sub-run
+ * (completion marker) is never recomputed, a failed or interrupted one is reported as such and
+ * continued on the next invocation; then the report is written. The experiment directory is
+ * locked for the whole invocation, and each sub-run's directory while it runs (so a
+ * `moe train --resume` of a sub-run cannot write it meanwhile).
+ *
+ * With a {@linkcode SubRunLauncher} every sub-run runs in its own process (`sub_run_process.ts`),
+ * so sub-runs side by side never share a thread pool and each reproduces bit for bit.
  *
  * @module
  */
@@ -14,6 +18,7 @@ import { parseMetrics, readMetrics, type RunMetrics, summarizeRun } from "../rep
 import type { Experiment, ExperimentEnv, SubRun, SubRunResult } from "./experiment.ts";
 import { writeExperimentReport } from "./experiment_report.ts";
 import { isDone, readAttempts, recordAttempt, subRunDir, wasStarted } from "./sub_run_dir.ts";
+import { runInChild, type SubRunLauncher } from "./sub_run_process.ts";
 
 /** Where and how often to run. */
 export interface RunOptions {
@@ -24,6 +29,10 @@ export interface RunOptions {
   env: ExperimentEnv;
   /** Told one line when a stale lock (of a process that is gone) is taken over. */
   onStaleLock?: (line: string) => void;
+  /** Sub-runs at a time (default 1). */
+  jobs?: number;
+  /** Run every sub-run in a child process started with this (default: in this process). */
+  launcher?: SubRunLauncher;
 }
 
 /** What an invocation did. */
@@ -44,7 +53,7 @@ export interface ExperimentOutcome {
  * @param exp The experiment.
  * @param params Its resolved parameters (saved in `experiment.json`; a directory that holds other
  *   parameters is refused, so a resumed sub-run always continues the same job).
- * @param o Output directory, seeds, backend and hooks.
+ * @param o Output directory, seeds, backend, parallel jobs and hooks.
  * @returns The results and the files written.
  * @throws {UsageError} If `out` holds another experiment or other parameters.
  * @throws {RunLocked} If another process runs this experiment, or writes one of its sub-runs.
@@ -64,41 +73,85 @@ export async function runExperiment<P>(
   }
 }
 
+/** One sub-run of one seed, in the plan: seed index `i`, sub-run index `j`. */
+interface Task {
+  i: number;
+  j: number;
+  seed: number;
+  sub: SubRun;
+}
+
 async function runLocked<P>(
   exp: Experiment<P>,
   params: P,
   o: RunOptions,
 ): Promise<ExperimentOutcome> {
   await claim(o.out, exp.name, params);
-  let interrupted: Interrupted | null = null;
-  const results: SubRunResult[][] = [];
-  for (const seed of o.seeds) {
-    const row: SubRunResult[] = [];
-    for (const sub of exp.subRuns(params, seed)) {
-      const dir = subRunDir(o.out, sub.name, seed);
-      const blocked = (sub.after ?? []).some((a) =>
-        row.find((r) => r.name === a)?.status !== "done"
-      );
-      if (interrupted || blocked) {
-        row.push(await result(sub, seed, dir, interrupted ? "not run" : "blocked", false, null));
+  const plan = o.seeds.map((seed) => exp.subRuns(params, seed));
+  const slots: (SubRunResult | undefined)[][] = plan.map((subs) => subs.map(() => undefined));
+  const tasks: Task[] = plan.flatMap((subs, i) =>
+    subs.map((sub, j) => ({ i, j, seed: o.seeds[i]!, sub }))
+  );
+  const statusOf = (i: number, name: string) =>
+    slots[i]![plan[i]!.findIndex((s) => s.name === name)]?.status;
+  const jobs = Math.max(1, o.jobs ?? 1);
+  const waiting = new Set(tasks);
+  const running = new Set<Promise<void>>();
+  // Set by the first job that was interrupted: nothing else starts after it.
+  const stop: { interrupted: Interrupted | null } = { interrupted: null };
+  const progress = o.launcher ? o.env.progress : undefined; // in-process jobs draw their own
+  let finished = 0;
+  progress?.start(tasks.length, "sub-runs");
+  const settle = async (t: Task, status: "blocked" | "not run") => {
+    waiting.delete(t);
+    slots[t.i]![t.j] = await result(t.sub, t.seed, dir(t), status, false, null);
+  };
+  const dir = (t: Task) => subRunDir(o.out, t.sub.name, t.seed);
+  while (waiting.size > 0 || running.size > 0) {
+    for (const t of [...waiting]) {
+      if (stop.interrupted) {
+        await settle(t, "not run");
         continue;
       }
-      const outcome = await runOne(sub, seed, dir, o);
-      if (outcome.status === "interrupted") {
-        interrupted = new Interrupted(outcome.error!, o.env.stop?.signal ?? "SIGINT");
+      const deps = (t.sub.after ?? []).map((a) => statusOf(t.i, a));
+      if (deps.some((d) => d !== undefined && d !== "done")) {
+        await settle(t, "blocked");
+        continue;
       }
-      row.push(outcome);
+      if (deps.some((d) => d === undefined) || running.size >= jobs) continue;
+      waiting.delete(t);
+      const job = runOne(t.sub, t.seed, dir(t), o).then((r) => {
+        slots[t.i]![t.j] = r;
+        if (r.status === "interrupted" && !stop.interrupted) {
+          stop.interrupted = new Interrupted(r.error!, o.env.stop?.signal ?? "SIGINT");
+        }
+        progress?.update(++finished, `${t.sub.name}/seed-${t.seed} ${r.status}`);
+      }).finally(() => running.delete(job));
+      running.add(job);
     }
-    results.push(row);
+    if (running.size > 0) await Promise.race(running);
+    else {
+      // Nothing runs and nothing can start: what is left waits for a sub-run not in the plan.
+      for (const t of [...waiting]) await settle(t, "blocked");
+    }
   }
-  const { files, results: report } = await writeExperimentReport(exp, params, results, o);
+  progress?.stop();
+  const results = slots.map((row) => row.map((r) => r!));
+  const { files, results: report } = await writeExperimentReport(exp, params, results, {
+    out: o.out,
+    seeds: o.seeds,
+    backend: o.env.backend.description,
+    command: o.env.command,
+    jobs: o.env.jobs,
+  });
   const unfinished = results.flat().filter((r) => r.status !== "done");
-  if (interrupted) {
+  const stopped = stop.interrupted;
+  if (stopped) {
     throw new Interrupted(
-      `${interrupted.message}; report written to "${
+      `${stopped.message}; report written to "${
         join(o.out, "report.md")
       }" (run the same command again to continue)`,
-      interrupted.signal,
+      stopped.signal,
     );
   }
   const failed = unfinished.filter((r) => r.status === "failed");
@@ -114,7 +167,10 @@ async function runLocked<P>(
   return { results, files, report, unfinished };
 }
 
-/** Runs one sub-run unless its marker says it is done. */
+/**
+ * Runs one sub-run unless its marker says it is done: here under its directory's lock, or in a
+ * child process that takes the lock itself (so a child that outlives this process keeps it).
+ */
 async function runOne(
   sub: SubRun,
   seed: number,
@@ -123,6 +179,7 @@ async function runOne(
 ): Promise<SubRunResult> {
   if (await isDone(dir)) return await result(sub, seed, dir, "done", false, null);
   const retry = await wasStarted(dir);
+  if (o.launcher) return await runLockedSubRun(sub, seed, dir, o, retry);
   const lock = await lockRun(dir, o.onStaleLock);
   try {
     return await runLockedSubRun(sub, seed, dir, o, retry);
@@ -142,12 +199,16 @@ async function runLockedSubRun(
   let status: "done" | "failed" | "interrupted" = "done";
   let error: string | null = null;
   try {
-    await sub.run(dir, {
-      seed,
-      retry,
-      dirOf: (name) => subRunDir(o.out, name, seed),
-      env: o.env,
-    });
+    if (o.launcher) {
+      await runInChild(o.launcher, { out: o.out, name: sub.name, seed, retry }, o.env);
+    } else {
+      await sub.run(dir, {
+        seed,
+        retry,
+        dirOf: (name) => subRunDir(o.out, name, seed),
+        env: o.env,
+      });
+    }
   } catch (e) {
     status = e instanceof Interrupted ? "interrupted" : "failed";
     error = e instanceof Error ? e.message : String(e);
@@ -160,6 +221,20 @@ async function runLockedSubRun(
     ...(error !== null ? { error } : {}),
   });
   return await result(sub, seed, dir, status, true, error, metrics);
+}
+
+/**
+ * What a sub-run's directory holds, without running it: `done` with its marker, else the status
+ * of its last attempt (`failed`, `interrupted`), else `not run`.
+ *
+ * @param sub The sub-run.
+ * @param seed Its seed.
+ * @param dir Its directory.
+ */
+export async function storedResult(sub: SubRun, seed: number, dir: string): Promise<SubRunResult> {
+  if (await isDone(dir)) return await result(sub, seed, dir, "done", false, null);
+  const last = (await readAttempts(dir)).at(-1);
+  return await result(sub, seed, dir, last?.status ?? "not run", false, null);
 }
 
 async function result(

@@ -25,6 +25,7 @@ import { type GPTConfig, gptParamSpecs } from "../../models/gpt.ts";
  */
 export function hfGpt2Name(name: string): string {
   if (name === "wte" || name === "wpe") return `transformer.${name}.weight`;
+  if (name === "lm_head") return "lm_head.weight";
   const leaf = (s: string) => ({ w: "weight", scale: "weight", b: "bias", bias: "bias" })[s];
   const lnf = /^lnf\.(scale|bias)$/.exec(name);
   if (lnf) return `transformer.ln_f.${leaf(lnf[1]!)}`;
@@ -43,6 +44,25 @@ export function hfGpt2Name(name: string): string {
     "mlp.proj": "mlp.c_proj",
   }[m[2]!]!;
   return `transformer.h.${m[1]}.${part}.${leaf(m[3]!)}`;
+}
+
+/**
+ * The inverse of {@linkcode hfGpt2Name} for a model of shape `cfg`: our parameter name of each
+ * `GPT2LMHeadModel` state-dict key (built from the one forward mapping, so the two cannot drift).
+ *
+ * @param cfg The model.
+ * @returns Our name by Hugging Face name, in our parameter order.
+ *
+ * @example
+ * ```ts
+ * import { hfGpt2Names } from "./hf_gpt2.ts";
+ * import { GPT_CONFIGS } from "../../models/gpt.ts";
+ * const names = hfGpt2Names(GPT_CONFIGS.tiny);
+ * console.assert(names.get("transformer.h.1.mlp.c_fc.bias") === "h1.mlp.fc.b");
+ * ```
+ */
+export function hfGpt2Names(cfg: GPTConfig): Map<string, string> {
+  return new Map(gptParamSpecs(cfg).map((spec) => [hfGpt2Name(spec.name), spec.name]));
 }
 
 /**
@@ -98,7 +118,7 @@ export function hfGpt2Config(cfg: GPTConfig, eotId: number) {
     n_layer: cfg.layers,
     n_head: cfg.heads,
     n_inner: null,
-    activation_function: "gelu_new",
+    activation_function: cfg.activation ?? "gelu_new",
     layer_norm_epsilon: cfg.layerNormEps,
     resid_pdrop: cfg.dropout ?? 0,
     embd_pdrop: cfg.dropout ?? 0,
@@ -106,7 +126,7 @@ export function hfGpt2Config(cfg: GPTConfig, eotId: number) {
     initializer_range: 0.02,
     bos_token_id: eotId,
     eos_token_id: eotId,
-    tie_word_embeddings: true,
+    tie_word_embeddings: cfg.head !== "untied",
     torch_dtype: "float32",
   };
 }

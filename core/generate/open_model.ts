@@ -1,8 +1,9 @@
 /**
  * Opening a trained model for generation: a `moe train` run directory (its `latest` checkpoint)
  * or a checkpoint directory, read as `config.json` (model shape, end-of-text id),
- * `state.safetensors` (the parameters) and `tokenizer.json`. The one place that knows model
- * layouts, so other kinds (MoE bundles) branch here.
+ * `state.safetensors` (the parameters) and `tokenizer.json`; a Hugging Face GPT-2 folder (read by
+ * `readHfCheckpoint`); or a MoE bundle. The one place that knows model layouts for generation, so
+ * other kinds branch here.
  *
  * @module
  */
@@ -20,7 +21,12 @@ import {
   softMix,
 } from "../moe/mod.ts";
 import { UNKNOWN } from "../routing/mod.ts";
-import { findCheckpoint, gptParameters } from "../training/mod.ts";
+import {
+  findCheckpoint,
+  type GPTCheckpoint,
+  gptParameters,
+  readHfCheckpoint,
+} from "../training/mod.ts";
 import type { MixRule } from "../../models/moe_mixture.ts";
 import type { Decoder } from "./decoder.ts";
 import { checkedDecoder } from "./checked_decoder.ts";
@@ -72,9 +78,10 @@ export interface OpenModelOptions extends GPTDecoderOptions {
 }
 
 /**
- * Opens a run or checkpoint directory on `backend`.
+ * Opens a run or checkpoint directory, a Hugging Face GPT-2 folder or a bundle on `backend`.
  *
- * @param path A `moe train --out` directory or one of its `step-N` directories.
+ * @param path A `moe train --out` directory, one of its `step-N` directories, a Hugging Face
+ *   folder or a `moe assemble` bundle.
  * @param backend Where to run.
  * @param options Cache or recompute, parameter placement.
  * @returns The decoder, tokenizer and end-of-text id.
@@ -95,6 +102,29 @@ export async function openModel(
   if (options.mix === "router") {
     throw new UsageError(`Invalid --mix router for "${path}": soft routing needs a MoE bundle`);
   }
+  // A Hugging Face folder's errors name its files already.
+  const { dir, config, values } = await readHfCheckpoint(path) ?? await readCheckpoint(path, fail);
+  const cfg = config.model;
+  const tokenizer = await loadTokenizer(join(dir, "tokenizer.json")).catch((error) => {
+    throw fail(error instanceof Error ? error.message : String(error));
+  });
+  if (tokenizer.vocabSize > cfg.vocabSize) {
+    throw fail(
+      `tokenizer.json has ${tokenizer.vocabSize} tokens, more than the model's ${cfg.vocabSize}`,
+    );
+  }
+  const decoder = checkedDecoder(
+    await openGPTDecoder(backend, cfg, values, options),
+    `model "${dir}"`,
+  );
+  return { decoder, tokenizer, eotId: config.tokenizer.eotId, dir, route: null };
+}
+
+/** A `moe train` run's latest checkpoint or a checkpoint directory, every failure one line. */
+async function readCheckpoint(
+  path: string,
+  fail: (detail: string) => Error,
+): Promise<GPTCheckpoint> {
   let found: Awaited<ReturnType<typeof findCheckpoint>>;
   try {
     found = await findCheckpoint(path);
@@ -107,15 +137,6 @@ export async function openModel(
     throw message.startsWith("Cannot") ? error : fail(`cannot read config.json (${message})`);
   }
   const { dir, config } = found;
-  const cfg = config.model;
-  const tokenizer = await loadTokenizer(join(dir, "tokenizer.json")).catch((error) => {
-    throw fail(error instanceof Error ? error.message : String(error));
-  });
-  if (tokenizer.vocabSize > cfg.vocabSize) {
-    throw fail(
-      `tokenizer.json has ${tokenizer.vocabSize} tokens, more than the model's ${cfg.vocabSize}`,
-    );
-  }
   const statePath = join(dir, "state.safetensors");
   const { tensors } = await loadSafetensors(statePath).catch((error) => {
     const reason = error instanceof Deno.errors.NotFound
@@ -125,17 +146,11 @@ export async function openModel(
       : String(error);
     throw fail(reason);
   });
-  let values: Map<string, Float32Array>;
   try {
-    values = gptParameters(tensors, cfg);
+    return { dir, config, values: gptParameters(tensors, config.model) };
   } catch (error) {
     throw fail(`"${statePath}": ${(error as Error).message}`);
   }
-  const decoder = checkedDecoder(
-    await openGPTDecoder(backend, cfg, values, options),
-    `model "${dir}"`,
-  );
-  return { decoder, tokenizer, eotId: config.tokenizer.eotId, dir, route: null };
 }
 
 /**

@@ -14,12 +14,25 @@ export type TeacherSignal =
   | { kind: "logits"; logits: Tensor }
   | { kind: "topk"; ids: Tensor; logProbs: Tensor };
 
+/**
+ * How the KD term is scaled: `tau2` multiplies the KL at τ by τ² (Hinton et al. 2015: gradient
+ * magnitudes stay comparable across τ); `none` keeps the plain KL at τ — the setting of the
+ * paper's code (arXiv 2407.19610), which distils at τ = 1 without a τ² factor (at τ = 1 the two
+ * are the same).
+ */
+export type KDScale = "tau2" | "none";
+
+/** The values `--kd-scale` accepts. */
+export const KD_SCALES: readonly KDScale[] = ["tau2", "none"];
+
 /** Options of {@link distillObjective}. */
 export interface DistillOptions {
   /** Which KL divergence the KD term is. */
   kd: KDDirection;
   /** τ > 0 for the KD term (CE is always at τ = 1). */
   temperature: number;
+  /** Whether the KD term is scaled by τ² (default `tau2`). */
+  scale?: KDScale;
   /**
    * Scalar float32 tensor α (usually a graph input fed every step, so an adaptive or alternating
    * α needs no new graph).
@@ -33,7 +46,7 @@ export interface DistillLosses {
   loss: Tensor;
   /** Cross-entropy on the true next tokens at τ = 1. */
   ce: Tensor;
-  /** The KD divergence (τ² included). */
+  /** The KD divergence (τ² included unless `scale` is `none`). */
   kd: Tensor;
 }
 
@@ -82,6 +95,10 @@ export function distillObjective(
   } else {
     const f = opts.kd === "forward" ? forwardKLTopK : reverseKLTopK;
     kd = f(student, teacher.ids, teacher.logProbs, targets, temperature);
+  }
+  // The KL functions scale by τ²; `none` undoes it (exact up to float32 rounding).
+  if (opts.scale === "none" && temperature !== 1) {
+    kd = student.graph.scope("distill", () => mul(kd, 1 / (temperature * temperature)));
   }
   const loss = student.graph.scope("distill", () => add(mul(alpha, ce), mul(sub(1, alpha), kd)));
   return { loss, ce, kd };

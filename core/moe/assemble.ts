@@ -16,6 +16,7 @@ import { float32, loadSafetensors, saveSafetensors } from "../runtime/mod.ts";
 import { findCheckpoint, readGPTCheckpoint } from "../training/mod.ts";
 import { buildGPTInference, type GPTConfig, gptParamSpecs } from "../../models/gpt.ts";
 import { COMMON, memberValues, type MoEConfig, moeMembers } from "../../models/moe.ts";
+import { sharesEmbedding } from "../../models/moe_mixture.ts";
 import {
   BUNDLE_FORMAT,
   BUNDLE_VERSION,
@@ -77,7 +78,8 @@ export async function readExpertCheckpoint(path: string): Promise<ExpertSource> 
 
 /**
  * Reads a `moe train-moe` checkpoint and extracts every stack (the classes, then `common` for
- * MoE-CE) as a standalone GPT: the shared `wte` and its own position table, blocks and LayerNorm.
+ * MoE-CE) as a standalone GPT: the shared `wte` (and untied `lm_head`) and its own position
+ * table, blocks and LayerNorm.
  *
  * @throws {Error} Naming the checkpoint when it is missing, not a MoE run, or lacks a parameter.
  */
@@ -202,8 +204,8 @@ async function gatherSources(options: AssembleOptions): Promise<{
 }
 
 /**
- * `hidden-mean` when every expert shares the common expert's `wte` (JEET/MoE-CE always do),
- * else `probability-mean`: averaging hidden states read by different embeddings means nothing.
+ * `hidden-mean` when every expert shares the common expert's `wte` and head (JEET/MoE-CE always
+ * do), else `probability-mean`: averaging hidden states read by different embeddings means nothing.
  */
 function combineRule(
   variant: BundleVariant,
@@ -211,9 +213,7 @@ function combineRule(
   common: ExpertSource,
 ): CombineRule {
   if (variant !== "ple") return "hidden-mean";
-  const wte = common.values.get("wte")!;
-  const same = (a: Float32Array) => a.length === wte.length && a.every((v, i) => v === wte[i]);
-  return experts.every((e) => same(e.values.get("wte")!)) ? "hidden-mean" : "probability-mean";
+  return sharesEmbedding([common, ...experts]) ? "hidden-mean" : "probability-mean";
 }
 
 async function writeMember(

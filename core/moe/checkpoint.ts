@@ -2,8 +2,8 @@
  * The checkpoint of a `moe train-moe` run: the `moe train` layout (`OUT/latest` →
  * `step-NNNNNN/` with `config.json`, `tokenizer.json`, `state.safetensors`, `model.onnx`) with
  * format `moe-mixture`. `config.json` adds the MoE's classes and variant; `state.safetensors`
- * holds every stack, the shared `wte` — which is also the LM head, so the head is always saved —
- * and the AdamW moments; `model.onnx` is the whole MoE with a `weights` input over the classes.
+ * holds every stack, the shared `wte` — also the LM head, unless `moe.model.head` is `untied` and
+ * the shared `lm_head` is saved beside it — and the AdamW moments; `model.onnx` is the whole MoE with a `weights` input over the classes.
  *
  * @module
  */

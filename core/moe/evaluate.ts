@@ -1,5 +1,5 @@
 /**
- * Evaluating a bundle on token shards: per-class loss and perplexity of the teacher, of each
+ * Evaluating a bundle on token shards (one GPT: `evaluate_model.ts`, with the same rows): per-class loss and perplexity of the teacher, of each
  * expert alone on every class, of the common expert, of the routed MoE (each sequence routed
  * by its own decoded text, never per batch), of the routed MoE with the common expert, and of
  * oracle routing (each sequence to its true class's expert); with `mix: "router"` also of soft
@@ -27,6 +27,7 @@ import type { GPTConfig } from "../../models/gpt.ts";
 import { readExpertCheckpoint } from "./assemble.ts";
 import type { Bundle } from "./bundle.ts";
 import { bundleMixture, combinesCommon, type MixMode, softMix, softRule } from "./mixture.ts";
+import { averageLosses, averageRowName, averageRule } from "./uniform_average.ts";
 
 /** What to evaluate on. */
 export interface EvalOptions {
@@ -45,6 +46,11 @@ export interface EvalOptions {
   progress?: Progress;
   /** `route` (default): the rows above; `router`: also soft routing. */
   mix?: MixMode;
+  /**
+   * Uniform averages of expert subsets (`uniform_average.ts`, from `parseAverage`): one row
+   * `avg(en+py)` each, every member weighing 1/k for every sequence (the paper's evaluation).
+   */
+  average?: readonly (readonly string[])[];
 }
 
 /** Loss (mean nats per token) and perplexity. */
@@ -57,7 +63,7 @@ export interface Score {
 export interface EvalRow {
   /**
    * `teacher`, `expert:<class>`, `common`, `routed`, `routed+common`, `soft`, `soft+common`,
-   * `oracle`, `oracle+common`.
+   * `avg(<members>)` (uniform averages), `oracle`, `oracle+common`.
    */
   name: string;
   perClass: Record<string, Score>;
@@ -85,7 +91,7 @@ export interface EvalReport {
 }
 
 /** Per-token losses of one model on one class: `[rows, T]`, 0 where not counted. */
-type Losses = Float32Array;
+export type Losses = Float32Array;
 
 /** The router's decision on one sequence. */
 interface SequenceRoute {
@@ -94,9 +100,13 @@ interface SequenceRoute {
   probabilities: Record<string, number>;
 }
 
-interface ClassData {
+/** The windows of one class (or one text) in batches, and how many tokens count. */
+export interface ClassData {
+  /** `[B, T]` tokens and targets (−1: not counted); `count`: the rows it fills × T. */
   batches: { tokens: BigInt64Array; targets: BigInt64Array; count: number }[];
+  /** Windows. */
   rows: number;
+  /** Counted targets. */
   tokens: number;
 }
 
@@ -132,7 +142,9 @@ export async function evaluateBundle(bundle: Bundle, options: EvalOptions): Prom
   const progress = options.progress ?? silentProgress;
   const soft = options.mix === "router";
   const softHidden = soft && softRule(bundle) === "hidden-mean";
-  const units = (models.length + (teacher ? 1 : 0) + (softHidden ? 1 : 0) +
+  const averages = options.average ?? [];
+  const hiddenAverages = averages.filter((m) => averageRule(bundle, m) === "hidden-mean").length;
+  const units = (models.length + (teacher ? 1 : 0) + (softHidden ? 1 : 0) + hiddenAverages +
     (manifest.combine?.rule === "hidden-mean" ? bundle.experts.size : 0)) * manifest.classes.length;
   progress.start(units, "eval");
   let done = 0;
@@ -168,25 +180,18 @@ export async function evaluateBundle(bundle: Bundle, options: EvalOptions): Prom
     : softHidden
     ? await softHiddenLosses(bundle, routes, geometry, runModel)
     : softProbabilityLosses(bundle, routes, losses, data, seqLen);
+  const averaged = new Map<string, ReadonlyMap<string, Losses>>();
+  for (const members of averages) {
+    const l = await averageLosses(bundle, members, losses, run, weightedMixLoss);
+    averaged.set(averageRowName(members), l);
+  }
   progress.stop();
 
   const fallback = (label: string, best: string) =>
     label === UNKNOWN ? (manifest.fallback === "common" && common ? "common" : best) : label;
   const rows: EvalRow[] = [];
-  const add = (name: string, pick: (cls: string, row: number) => Losses) => {
-    const perClass: Record<string, Score> = {};
-    for (const cls of manifest.classes) {
-      const d = data.get(cls)!;
-      let sum = 0;
-      for (let r = 0; r < d.rows; r++) {
-        const l = pick(cls, r);
-        for (let t = r * seqLen; t < (r + 1) * seqLen; t++) sum += l[t]!;
-      }
-      perClass[cls] = score(sum / Math.max(1, d.tokens));
-    }
-    const mean = Object.values(perClass).reduce((s, v) => s + v.loss, 0) / manifest.classes.length;
-    rows.push({ name, perClass, mean: score(mean) });
-  };
+  const add = (name: string, pick: (cls: string, row: number) => Losses) =>
+    rows.push(classRow(name, data, seqLen, pick));
   for (const name of losses.keys()) add(name, (cls) => losses.get(name)!.get(cls)!);
   add("routed", (cls, r) => {
     const route = routes.get(cls)![r]!;
@@ -203,6 +208,7 @@ export async function evaluateBundle(bundle: Bundle, options: EvalOptions): Prom
   if (softLosses) {
     add(combinesCommon(bundle) ? "soft+common" : "soft", (cls) => softLosses.get(cls)!);
   }
+  for (const [name, l] of averaged) add(name, (cls) => l.get(cls)!);
   add("oracle", (cls) => losses.get(`expert:${cls}`)!.get(cls)!);
   if (common) add("oracle+common", (cls) => withCommon.get(cls)!.get(cls)!);
 
@@ -216,12 +222,44 @@ export async function evaluateBundle(bundle: Bundle, options: EvalOptions): Prom
   return { classes: manifest.classes, split: options.split, seqLen, sequences, rows, routing };
 }
 
-function score(loss: number): Score {
+/**
+ * One row of the table: per class, the mean of the counted per-token losses of each sequence's
+ * pick (the model whose losses count for sequence `row` of class `cls`), and their mean.
+ */
+export function classRow(
+  name: string,
+  data: ReadonlyMap<string, ClassData>,
+  seqLen: number,
+  pick: (cls: string, row: number) => Losses,
+): EvalRow {
+  const perClass: Record<string, Score> = {};
+  for (const [cls, d] of data) {
+    let sum = 0;
+    for (let r = 0; r < d.rows; r++) {
+      const l = pick(cls, r);
+      for (let t = r * seqLen; t < (r + 1) * seqLen; t++) sum += l[t]!;
+    }
+    perClass[cls] = score(sum / Math.max(1, d.tokens));
+  }
+  const mean = Object.values(perClass).reduce((s, v) => s + v.loss, 0) / data.size;
+  return { name, perClass, mean: score(mean) };
+}
+
+/**
+ * A loss in nats per token with its perplexity.
+ *
+ * @example
+ * ```ts
+ * import { score } from "./evaluate.ts";
+ * console.assert(score(Math.LN2).ppl === 2);
+ * ```
+ */
+export function score(loss: number): Score {
   return { loss, ppl: Math.exp(loss) };
 }
 
 /** The first `rows` windows of each class's shard of `split`, in batches. */
-async function readClasses(
+export async function readClasses(
   options: EvalOptions,
   classes: readonly string[],
   seqLen: number,
@@ -256,13 +294,18 @@ async function readClasses(
 }
 
 /** The `weights [B, S]` input of a row-mixture graph for batch `b` of class `cls`. */
-type RowWeights = (cls: string, b: number) => Float32Array;
+export type RowWeights = (cls: string, b: number) => Float32Array;
 
 /**
  * Per-token losses of one loss graph (`tokens`, `targets` [, `weights`] → `nll`) on every
- * class.
+ * class (or any windows keyed by name).
+ *
+ * @param model A loss graph (e.g. `buildTokenLoss`).
+ * @param data Windows in batches of `geometry`.
+ * @param rowWeights The `weights` input of a row-mixture graph, per batch.
+ * @returns `[rows, T]` losses per key, 0 where not counted.
  */
-async function tokenLosses(
+export async function tokenLosses(
   backend: Backend,
   model: Uint8Array,
   data: ReadonlyMap<string, ClassData>,
@@ -420,7 +463,7 @@ function routeSequences(
 
 /**
  * The report as a markdown table: one row per model, `loss / ppl` per class and their mean,
- * then the routing accuracy per class.
+ * then (for a bundle) the routing accuracy per class.
  */
 export function formatEvalTable(report: EvalReport): string {
   const head = ["model", ...report.classes, "mean"];
@@ -433,9 +476,16 @@ export function formatEvalTable(report: EvalReport): string {
         [r.name, ...report.classes.map((c) => cell(r.perClass[c]!)), cell(r.mean)].join(" | ")
       } |`
     ),
-    `| routing accuracy | ${
-      report.classes.map((c) => `${(100 * report.routing[c]!.accuracy).toFixed(1)} %`).join(" | ")
-    } | |`,
   ];
+  // A single model has no router (its report's routing is empty).
+  if (Object.keys(report.routing).length > 0) {
+    lines.push(
+      `| routing accuracy | ${
+        report.classes.map((c) => `${(100 * report.routing[c]!.accuracy).toFixed(1)} %`).join(
+          " | ",
+        )
+      } | |`,
+    );
+  }
   return lines.join("\n");
 }

@@ -18,4 +18,7 @@ export * from "./assemble.ts";
 export * from "./runner.ts";
 export * from "./train.ts";
 export * from "./evaluate.ts";
+export * from "./evaluate_model.ts";
+export * from "./score_text.ts";
 export * from "./mixture.ts";
+export * from "./uniform_average.ts";

@@ -15,16 +15,24 @@
  */
 import { join } from "node:path";
 import { encode, Graph } from "../graph/mod.ts";
-import { type AdamWConfig, buildTrainingStep } from "../optim/mod.ts";
 import {
-  AlphaController,
-  type AlphaState,
+  type AdamWConfig,
+  buildAccumulationSteps,
+  buildTrainingStep,
+  type TrainingGraph,
+} from "../optim/mod.ts";
+import {
+  ClassAlphas,
   distillationLoss,
   type DistillSettings,
   isStudentState,
-  scheduledAlpha,
+  MICRO_BATCHES,
+  microBatchRows,
+  type MicroStep,
+  runMicroBatches,
   type Teacher,
   teacherLogits,
+  usesMicroBatches,
 } from "../distill/mod.ts";
 import {
   type Backend,
@@ -55,19 +63,24 @@ export interface MoERunnerOptions {
   /**
    * Distil from a teacher: its forward pass joins every class's step graph as frozen
    * parameters `teacher.*` (one copy in the shared store), the loss becomes
-   * `α·CE + (1−α)·KD` on the MoE's output, and α, CE and KD are logged each step.
+   * `α·CE + (1−α)·KD` on the MoE's output, and α, CE and KD are logged each step. Every class
+   * has its own α controller and alternates on its own visits (or per micro-batch), so
+   * `alternating` gives every class both losses (`core/distill/alternation.ts`).
    */
   distill?: { teacher: Teacher; settings: DistillSettings; steps: number };
 }
+
+/** One class's training graphs: the fused step, or accumulate + apply (micro-batches). */
+type ClassStep = TrainingStep[];
 
 /** A JEET or MoE-CE model's graphs on a backend (a {@linkcode ModelRunner}). */
 export class MoERunner implements ModelRunner {
   private constructor(
     readonly config: MoEConfig,
-    private readonly steps: Map<string, TrainingStep>,
+    private readonly steps: Map<string, ClassStep>,
     private readonly evaluators: Map<string, TrainingStep>,
     private readonly options: MoERunnerOptions,
-    private readonly alpha: AlphaController | null,
+    private readonly plans: ClassAlphas | null,
   ) {}
 
   /**
@@ -86,26 +99,32 @@ export class MoERunner implements ModelRunner {
   ): Promise<MoERunner> {
     const values = options.values ?? initMoE(cfg, options.seed);
     const geometry = { batch: options.batch, seqLen: options.seqLen };
-    const steps = new Map<string, TrainingStep>();
+    const micro = options.distill !== undefined && usesMicroBatches(options.distill.settings);
+    const trainGeometry = micro ? { ...geometry, batch: microBatchRows(geometry.batch) } : geometry;
+    const steps = new Map<string, ClassStep>();
     const evaluators = new Map<string, TrainingStep>();
     let store: TrainingStep["store"] | undefined;
     try {
       for (const cls of cfg.classes) {
-        const tg = buildTrainingStep(
-          `moe.${cls}`,
-          (g) =>
-            options.distill
-              ? distilledLoss(g, cfg, cls, options, values)
-              : moeClassLoss(g, cfg, cls, geometry, values),
-          options.adamw,
-        );
-        const step = await TrainingStep.create(backend, tg.model, {
-          bindings: tg.bindings,
-          state: tg.initialState,
-          ...(store ? { store } : {}),
-        });
-        store ??= step.store;
-        steps.set(cls, step);
+        const loss = (g: Graph) =>
+          options.distill
+            ? distilledLoss(g, cfg, cls, options.distill, trainGeometry, values)
+            : moeClassLoss(g, cfg, cls, geometry, values);
+        const graphs: TrainingGraph[] = micro
+          ? Object.values(buildAccumulationSteps(`moe.${cls}`, loss, options.adamw, MICRO_BATCHES))
+          : [buildTrainingStep(`moe.${cls}`, loss, options.adamw)];
+        const classSteps: ClassStep = [];
+        steps.set(cls, classSteps);
+        for (const [i, tg] of graphs.entries()) {
+          const step = await TrainingStep.create(backend, tg.model, {
+            bindings: tg.bindings,
+            state: tg.initialState,
+            ...(store ? { store } : {}),
+            ...(i > 0 ? { lossOutput: "grad_norm" } : {}),
+          });
+          store ??= step.store;
+          classSteps.push(step);
+        }
       }
       for (const cls of cfg.classes) {
         const g = new Graph(`moe.eval.${cls}`);
@@ -119,10 +138,14 @@ export class MoERunner implements ModelRunner {
       await disposeAll(steps, evaluators, cfg.classes[0]!);
       throw error;
     }
-    const alpha = options.distill
-      ? new AlphaController(options.distill.settings.alpha, options.distill.steps)
+    // Each class is visited every K-th step: its α rule's window follows its own visits.
+    const plans = options.distill
+      ? new ClassAlphas(
+        options.distill.settings.alpha,
+        Math.max(1, Math.ceil(options.distill.steps / cfg.classes.length)),
+      )
       : null;
-    return new MoERunner(cfg, steps, evaluators, options, alpha);
+    return new MoERunner(cfg, steps, evaluators, options, plans);
   }
 
   /**
@@ -138,31 +161,51 @@ export class MoERunner implements ModelRunner {
           "each batch must hold one class",
       );
     }
-    const feeds: Record<string, HostTensor | number> = {
-      tokens: this.#int64(batch.tokens),
-      targets: this.#int64(batch.targets),
-      lr,
-      step,
-    };
-    const schedule = this.options.distill?.settings.lossSchedule;
-    if (this.alpha && schedule) {
-      feeds.alpha = scheduledAlpha(schedule, step, this.alpha.alpha(step));
+    const [first, apply] = this.#graph(this.steps, cls);
+    const distill = this.options.distill;
+    if (!this.plans || !distill) {
+      const r = await first!.run({
+        tokens: this.#int64(batch.tokens),
+        targets: this.#int64(batch.targets),
+        lr,
+        step,
+      });
+      return { loss: r.loss, gradNorm: Number(r.outputs.grad_norm?.data[0] ?? NaN) };
     }
-    const r = await this.#graph(this.steps, cls).run(feeds);
-    const gradNorm = Number(r.outputs.grad_norm?.data[0] ?? NaN);
-    if (!this.alpha) return { loss: r.loss, gradNorm };
-    const ce = Number(r.outputs.ce!.data[0]), kd = Number(r.outputs.kd!.data[0]);
-    this.alpha.observe(ce, kd);
-    return { loss: r.loss, gradNorm, parts: { alpha: feeds.alpha as number, ce, kd } };
+    const { lossSchedule, alternate } = distill.settings;
+    const alphas = this.plans.next(cls, lossSchedule, alternate ?? "step");
+    const n = batch.tokens.length / alphas.length; // tokens per micro-batch
+    const part = (data: BigInt64Array, i: number): HostTensor => ({
+      dtype: "int64",
+      dims: [this.options.batch / alphas.length, this.options.seqLen],
+      data: data.subarray(i * n, (i + 1) * n),
+    });
+    const outcome = await runMicroBatches(alphas, async (i, alpha): Promise<MicroStep> => {
+      const r = await first!.run({
+        tokens: part(batch.tokens, i),
+        targets: part(batch.targets, i),
+        alpha,
+        ...(apply ? {} : { lr, step }), // the fused step updates in the same run
+      });
+      return {
+        loss: r.loss,
+        ce: Number(r.outputs.ce!.data[0]),
+        kd: Number(r.outputs.kd!.data[0]),
+        gradNorm: Number(r.outputs.grad_norm?.data[0] ?? NaN),
+      };
+    }, apply ? async () => (await apply.run({ lr, step })).loss : null);
+    this.plans.observe(cls, outcome.ce, outcome.kd);
+    const { loss, gradNorm, ...parts } = outcome;
+    return { loss, gradNorm, parts };
   }
 
-  /** The α rule's loss history (distillation only), so a resumed run keeps the same α. */
+  /** Each class's α history and visit count (distillation only), so a resumed run is exact. */
   position(): unknown {
-    return this.alpha?.state();
+    return this.plans?.state();
   }
 
   restorePosition(saved: unknown): void {
-    this.alpha?.restore(saved as AlphaState);
+    this.plans?.restore(saved);
   }
 
   /** Mean cross-entropy of the MoE (routed to `cls`) on one `[B, T]` batch. */
@@ -184,7 +227,7 @@ export class MoERunner implements ModelRunner {
     return parametersOf(await this.readState());
   }
 
-  /** Saves the whole state (the LM head is `wte`: it is saved with it) as safetensors. */
+  /** Saves the whole state (the LM head, `wte` or the untied `lm_head`, with it) as safetensors. */
   save(path: string, metadata: Record<string, string>): Promise<void> {
     return saveTrainingState(path, this.#first(), metadata, isStudentState);
   }
@@ -215,10 +258,10 @@ export class MoERunner implements ModelRunner {
   }
 
   #first(): TrainingStep {
-    return this.steps.get(this.config.classes[0]!)!;
+    return this.steps.get(this.config.classes[0]!)![0]!;
   }
 
-  #graph(of: Map<string, TrainingStep>, cls: string): TrainingStep {
+  #graph<S>(of: Map<string, S>, cls: string): S {
     const step = of.get(cls);
     if (!step) {
       throw new RangeError(
@@ -245,15 +288,17 @@ export function parametersOf(
   return out;
 }
 
-/** Disposes evaluators, then steps, the store's owner (`first`'s step) last. */
+/** Disposes evaluators, then steps, the store's owner (`first`'s first graph) last. */
 async function disposeAll(
-  steps: Map<string, TrainingStep>,
+  steps: Map<string, ClassStep>,
   evaluators: Map<string, TrainingStep>,
   first: string,
 ): Promise<void> {
   for (const e of evaluators.values()) await e.dispose();
-  for (const [cls, s] of steps) if (cls !== first) await s.dispose();
-  await steps.get(first)?.dispose();
+  for (const [cls, s] of steps) {
+    for (const [i, t] of s.entries()) if (cls !== first || i > 0) await t.dispose();
+  }
+  await steps.get(first)?.[0]?.dispose();
   steps.clear();
   evaluators.clear();
 }
@@ -263,13 +308,13 @@ function distilledLoss(
   g: Graph,
   cfg: MoEConfig,
   cls: string,
-  o: MoERunnerOptions,
+  { teacher, settings }: NonNullable<MoERunnerOptions["distill"]>,
+  geometry: { batch: number; seqLen: number },
   values: ReadonlyMap<string, Float32Array>,
 ) {
-  const { teacher, settings } = o.distill!;
   return distillationLoss(
     g,
-    o,
+    geometry,
     settings,
     (tokens) => moeClassLogits(g, cfg, cls, tokens, values), // [B·T, V]
     (tokens) => ({ kind: "logits", logits: teacherLogits(g, teacher, tokens) }),

@@ -3,6 +3,11 @@
  * optionally one panel per facet, mean ± standard deviation bands over seeds, and vertical rules
  * (phase boundaries); and grouped bars.
  *
+ * What a reader must be able to trust: legends show every label in full; the x axis spans exactly
+ * the steps drawn and the y axis keeps a margin, so no line hides on an axis; smoothed lines
+ * average windows that stop at every rule (a phase boundary), so no smoothing crosses one; bars
+ * too low to see carry their value.
+ *
  * @module
  */
 import type { TopLevelSpec } from "vega-lite";
@@ -30,7 +35,10 @@ export interface LineChartOptions {
   yTitle: string;
   points: SeriesPoint[];
   rules?: Rule[];
-  /** Series whose lines are drawn thin and faint (e.g. the noisy per-step train loss). */
+  /**
+   * Series whose lines are drawn thin and faint (e.g. the noisy per-step train loss), with a
+   * moving average on top that restarts at every rule.
+   */
   faint?: string[];
   /** Draw a point at every value (for sparse series such as evaluations). */
   markers?: boolean;
@@ -63,16 +71,34 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
   const faceted = o.points.some((p) => p.facet !== undefined);
   const seeds = new Set(o.points.map((p) => p.seed ?? 0)).size;
   const faint = o.faint ?? [];
+  const rules = o.rules ?? [];
+  // The segment of a point: how many rules of its panel lie at or before it (smoothing restarts).
+  const segment = (p: SeriesPoint) =>
+    rules.filter((r) => (r.facet === undefined || r.facet === p.facet) && r.x < p.x).length;
   const rows = [
-    ...o.points.map((p) => ({ kind: "line", ...p, faint: faint.includes(p.series) })),
-    ...(o.rules ?? []).map((r) => ({ kind: "rule", ...r })),
+    ...o.points.map((p) => ({
+      kind: "line",
+      ...p,
+      faint: faint.includes(p.series),
+      segment: segment(p),
+    })),
+    ...rules.map((r) => ({ kind: "rule", ...r })),
   ];
-  const x = { field: "x", type: "quantitative" as const, title: o.xTitle };
+  const xs = o.points.map((p) => p.x);
+  // The axis spans the steps drawn, no more (no "nice" rounding past the last step).
+  const domain = xs.length > 0 ? [Math.min(...xs), Math.max(...xs)] : undefined;
+  const x = {
+    field: "x",
+    type: "quantitative" as const,
+    title: o.xTitle,
+    scale: { nice: false, ...(domain ? { domain } : {}) },
+  };
   const y = {
     field: "y",
     type: "quantitative" as const,
     title: o.yTitle,
-    scale: { zero: false, ...(o.logY ? { type: "log" as const } : {}) },
+    // A margin of 8 px: a line at the lowest or highest value never sits on the axis.
+    scale: { zero: false, padding: 8, ...(o.logY ? { type: "log" as const } : {}) },
   };
   // Series and panels keep the order in which the points name them (e.g. the class order).
   const seriesOrder = [...new Set(o.points.map((p) => p.series))];
@@ -81,11 +107,11 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
   const solid = { filter: "datum.kind === 'line' && !datum.faint" };
   const faintOnly = { filter: "datum.faint" };
   // Faint series (noisy per-step values): the raw line thin and light, a moving average over
-  // ±2 % of the points on top, both under the solid series.
-  const frame = Math.max(
-    1,
-    Math.round(o.points.filter((p) => faint.includes(p.series)).length / 50),
-  );
+  // ±2 % of a series' points on top, within each segment between rules (it never averages across
+  // a phase boundary, and lags nowhere), both under the solid series.
+  const perSeries = o.points.filter((p) => faint.includes(p.series)).length /
+    Math.max(1, new Set(o.points.map((p) => `${p.series}|${p.facet ?? ""}|${p.seed ?? 0}`)).size);
+  const frame = Math.max(1, Math.round(perSeries / 50));
   const layers = [
     ...(faint.length > 0
       ? [{
@@ -96,7 +122,7 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
         transform: [faintOnly, {
           window: [{ op: "mean" as const, field: "y", as: "smooth" }],
           frame: [-frame, frame],
-          groupby: ["series"],
+          groupby: ["series", "facet", "seed", "segment"],
           sort: [{ field: "x" }],
         }],
         mark: { type: "line" as const, strokeWidth: 1.5, clip: true },
@@ -139,8 +165,9 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     title: o.title,
     data: { values: rows },
-    // The legend shows each series at full strength even when its first layer is faint.
-    config: { legend: { symbolOpacity: 1, symbolType: "stroke" } },
+    // The legend shows each series at full strength even when its first layer is faint, and
+    // every label in full (Vega-Lite cuts them at 160 px by default).
+    config: { legend: { symbolOpacity: 1, symbolType: "stroke", labelLimit: 0 } },
   };
   if (!faceted) return { ...base, ...size, layer: layers } as TopLevelSpec;
   return {
@@ -160,7 +187,8 @@ export interface Bar {
 
 /**
  * Grouped bars (mean over seeds, with the standard deviation as an error bar when there are
- * several seeds) and a zero line.
+ * several seeds) and a zero line. A bar lower than 2 % of the tallest one (e.g. a forgetting of
+ * exactly 0) carries its value as text, so it is seen although it has no height.
  *
  * @param o Title, axis titles and bars.
  * @returns The Vega-Lite spec.
@@ -192,6 +220,7 @@ export function barChart(
     width: 480,
     height: 260,
     data: { values: o.bars },
+    config: { legend: { labelLimit: 0 } },
     layer: [
       { mark: "bar", encoding: { x, xOffset, color, y: { ...y, aggregate: "mean" } } },
       ...(seeds > 1
@@ -201,6 +230,21 @@ export function barChart(
         }]
         : []),
       { mark: { type: "rule", color: "#444" }, encoding: { y: { datum: 0 } } },
+      {
+        transform: [
+          { aggregate: [{ op: "mean", field: "y", as: "mean" }], groupby: ["group", "series"] },
+          { calculate: "abs(datum.mean)", as: "size" },
+          { joinaggregate: [{ op: "max", field: "size", as: "tallest" }] },
+          { filter: "datum.size <= 0.02 * datum.tallest" },
+        ],
+        mark: { type: "text", dy: -7, fontSize: 9, color: "#333" },
+        encoding: {
+          x,
+          xOffset,
+          y: { field: "mean", type: "quantitative" },
+          text: { field: "mean", type: "quantitative", format: ".3f" },
+        },
+      },
     ],
   } as TopLevelSpec;
 }

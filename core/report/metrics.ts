@@ -16,6 +16,8 @@ export interface TrainRecord {
   grad_norm: number;
   tokens: number;
   tokens_per_s: number;
+  /** The class of the step's batch when all its rows are of one class (e.g. round-robin). */
+  class?: string;
   /** Weight of the cross-entropy term (distillation runs). */
   alpha?: number;
   /** Cross-entropy part of the loss (distillation runs). */

@@ -28,6 +28,7 @@ export * from "./logistic.ts";
 export * from "./baselines.ts";
 export * from "./calibrate.ts";
 export * from "./augment.ts";
+export * from "./technical_prose.ts";
 export * from "./windows.ts";
 export * from "./python_text.ts";
 export * from "./metrics.ts";

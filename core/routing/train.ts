@@ -12,6 +12,11 @@ import type { ClassifierKind, LinearModel } from "./linear.ts";
 import { DEFAULT_LOGISTIC, trainLogistic } from "./logistic.ts";
 import { Router } from "./router.ts";
 import type { SparseVector } from "./sparse.ts";
+import {
+  type TechnicalProseStyle,
+  technicalProseWindows,
+  technicalTokens,
+} from "./technical_prose.ts";
 import { Vectorizer } from "./vectorizer.ts";
 import { sampleWindows } from "./windows.ts";
 
@@ -26,6 +31,24 @@ export interface ProseFromCodeOptions {
   /**
    * Shortest added window. Short windows of re-flowed technical prose make the prose class a
    * catch-all for any short unfamiliar text, so they start longer than the real windows.
+   */
+  minLength: number;
+}
+
+/**
+ * Prose windows of each class in `prose` with code tokens of class `code` inserted (see
+ * technical_prose.ts).
+ */
+export interface TechnicalProseOptions extends TechnicalProseStyle {
+  code: string;
+  prose: string[];
+  /** Sample weight of the added windows (real windows weigh 1). */
+  weight: number;
+  /** Added windows per prose class, as a fraction of `windowsPerClass`. */
+  fraction: number;
+  /**
+   * Shortest added window. At 32 characters a quoted identifier and a few words are as likely a
+   * docstring inside code, so the added windows start a little longer than the real ones.
    */
   minLength: number;
 }
@@ -58,6 +81,11 @@ export interface RouterTrainOptions {
   minDf: number;
   /** Augmentation; `null` to switch it off. Ignored when either class is absent. */
   proseFromCode: ProseFromCodeOptions | null;
+  /**
+   * Augmentation with prose that quotes code (see technical_prose.ts); `null` to switch it off.
+   * Ignored when the code class is absent.
+   */
+  technicalProse: TechnicalProseOptions | null;
   /** Validation windows per class for temperature calibration. */
   calibrationWindows: number;
   /** Progress callback: phase name, done, total. */
@@ -81,13 +109,26 @@ export const DEFAULT_ROUTER_TRAINING: RouterTrainOptions = {
   snap: 0.5,
   warmStartScale: 0,
   proseFromCode: { code: "py", prose: "en", weight: 0.5, fraction: 0.5, minLength: 96 },
+  technicalProse: {
+    code: "py",
+    prose: ["en", "fr", "de"],
+    weight: 1,
+    fraction: 0.25,
+    minRate: 0.02,
+    maxRate: 0.2,
+    dropFunctionWords: 0.5,
+    minLength: 48,
+  },
   calibrationWindows: 500,
 };
 
 /** What happened during training. */
 export interface RouterTrainReport {
   windows: number;
+  /** Augmented windows of both kinds (prose from code, technical prose). */
   augmentedWindows: number;
+  /** Of which technical-prose windows. */
+  technicalProseWindows: number;
   dimension: number;
   iterations: number | null;
   /** Loss-and-gradient evaluations of logistic regression (iterations + line-search retries). */
@@ -132,17 +173,19 @@ export interface TrainingWindows {
 }
 
 /**
- * Cuts the training windows of {@linkcode trainRouter}: `windowsPerClass` per class, plus the
- * prose-from-code windows (see augment.ts) when both of its classes are present.
+ * Cuts the training windows of {@linkcode trainRouter}: `windowsPerClass` per class, then the
+ * prose-from-code windows (see augment.ts) when both of its classes are present, then the
+ * technical-prose windows (see technical_prose.ts) when the code class is present.
  *
  * @param train Texts per class.
  * @param o Options.
- * @returns The windows and how many of them are augmented.
+ * @returns The windows, how many of them are augmented (they come last) and how many of those
+ *   are technical prose.
  */
 export function trainingWindows(
   train: ReadonlyMap<string, readonly string[]>,
   o: RouterTrainOptions,
-): TrainingWindows & { augmented: number } {
+): TrainingWindows & { augmented: number; technicalProse: number } {
   const classes = [...train.keys()];
   const lengths = { min: o.minLength, max: o.maxLength };
   const out: TrainingWindows = { texts: [], labels: [], weights: [] };
@@ -168,7 +211,25 @@ export function trainingWindows(
       augmented++;
     }
   }
-  return { ...out, augmented };
+  let technical = 0;
+  const tech = o.technicalProse;
+  if (tech && train.has(tech.code) && tech.fraction > 0) {
+    const tokens = technicalTokens(train.get(tech.code)!);
+    const count = Math.round(o.windowsPerClass * tech.fraction);
+    const length = { min: Math.max(tech.minLength, o.minLength), max: o.maxLength };
+    classes.forEach((cls, c) => {
+      if (!tech.prose.includes(cls)) return;
+      const seed = o.seed * 6271 + c;
+      const windows = sampleWindows(train.get(cls)!, { count, length, seed });
+      for (const w of technicalProseWindows(windows, tokens, tech, seed)) {
+        out.texts.push(w);
+        out.labels.push(c);
+        out.weights.push(tech.weight);
+        technical++;
+      }
+    });
+  }
+  return { ...out, augmented: augmented + technical, technicalProse: technical };
 }
 
 /**
@@ -212,11 +273,13 @@ export function trainRouter(
     lengths,
     seed: o.seed,
     proseFromCode: o.proseFromCode,
+    technicalProse: o.technicalProse,
     augmentedWindows: windows.augmented,
     calibration: val ? "val split" : "train split (no val given)",
   };
   const result = trainOnWindows(classes, windows, calibration, o, notes);
   result.report.augmentedWindows = windows.augmented;
+  result.report.technicalProseWindows = windows.technicalProse;
   return result;
 }
 
@@ -309,6 +372,7 @@ export function trainOnWindows(
     report: {
       windows: texts.length,
       augmentedWindows: 0,
+      technicalProseWindows: 0,
       dimension: vectorizer.dimension,
       iterations,
       evaluations,

@@ -11,7 +11,10 @@
  *                 from the start of the data; the tensors tile the data exactly, no gaps or overlap
  * ```
  *
- * dtypes: F32, F64, F16, I64, I32, I8, U8, BOOL. This writer orders tensors by name.
+ * dtypes: F32, F64, F16, I64, I32, I8, U8, BOOL, and BF16 on read: bfloat16 has no host dtype, so
+ * its tensors are widened to float32 (exactly: a bfloat16 is the top half of a float32's bits).
+ * {@linkcode float32Values} widens F16 too, for readers of half-precision checkpoints. This
+ * writer orders tensors by name.
  *
  * @module
  */
@@ -31,6 +34,8 @@ const DTYPES: Readonly<Record<string, HostDType>> = {
 };
 const CODES = Object.fromEntries(Object.entries(DTYPES).map(([code, d]) => [d, code]));
 const METADATA = "__metadata__";
+/** Read only, widened to float32 (kept out of `DTYPES`, whose inverse names what we write). */
+const BF16 = "BF16";
 
 /** Named tensors plus a string metadata map: what a state file holds. */
 export interface SafetensorsContent {
@@ -133,11 +138,14 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): Safete
     if (name === METADATA) continue;
     const field = (f: string, detail: string) => fail(`tensor "${name}" field "${f}": ${detail}`);
     if (!isRecord(entry)) throw fail(`tensor "${name}": the entry is not an object`);
-    const dtype = DTYPES[String(entry.dtype)];
+    const bf16 = entry.dtype === BF16;
+    const dtype = bf16 ? "float32" : DTYPES[String(entry.dtype)];
     if (dtype === undefined) {
       throw field(
         "dtype",
-        `unknown ${JSON.stringify(entry.dtype)} (allowed: ${Object.keys(DTYPES).join(", ")})`,
+        `unknown ${JSON.stringify(entry.dtype)} (allowed: ${
+          [...Object.keys(DTYPES), BF16].join(", ")
+        })`,
       );
     }
     const shape = entry.shape;
@@ -159,15 +167,18 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): Safete
       throw field("data_offsets", `[${begin}, ${end}] lies outside the ${dataLength}-byte data`);
     }
     const dims = shape as number[];
-    const need = sizeOf(dims) * BYTES_PER_ELEMENT[dtype];
+    const need = sizeOf(dims) * (bf16 ? 2 : BYTES_PER_ELEMENT[dtype]);
     if (end - begin !== need) {
       throw field(
         "data_offsets",
-        `[${begin}, ${end}] holds ${end - begin} bytes, ${dtype}[${dims.join(", ")}] needs ${need}`,
+        `[${begin}, ${end}] holds ${end - begin} bytes, ${bf16 ? BF16 : dtype}[${
+          dims.join(", ")
+        }] needs ${need}`,
       );
     }
     spans.push([begin, end, name]);
-    tensors[name] = fromBytes(dtype, dims, bytes.subarray(dataStart + begin, dataStart + end));
+    const raw = bytes.subarray(dataStart + begin, dataStart + end);
+    tensors[name] = bf16 ? fromBFloat16(dims, raw) : fromBytes(dtype, dims, raw);
   }
   checkTiling(spans, dataLength, fail);
   return { tensors, metadata };
@@ -210,6 +221,43 @@ export async function saveSafetensors(
  */
 export async function loadSafetensors(path: string): Promise<SafetensorsContent> {
   return decodeSafetensors(await Deno.readFile(path), path);
+}
+
+/**
+ * The values of a floating-point tensor as float32: float32 as it is, float16 (IEEE half bits)
+ * widened exactly; BF16 tensors already arrive as float32 from {@linkcode decodeSafetensors}.
+ *
+ * @param tensor A tensor.
+ * @returns Its values, or null for any other dtype (float64 would lose precision: the caller
+ *   names the tensor and refuses it).
+ *
+ * @example
+ * ```ts
+ * import { float32Values } from "./safetensors.ts";
+ * const half = { dtype: "float16" as const, dims: [3], data: Uint16Array.of(0x3c00, 0xc000, 0x0001) };
+ * console.assert(float32Values(half)!.join() === [1, -2, 2 ** -24].join());
+ * ```
+ */
+export function float32Values(tensor: HostTensor): Float32Array | null {
+  if (tensor.dtype === "float32") return tensor.data;
+  if (tensor.dtype !== "float16") return null;
+  return Float32Array.from(tensor.data, halfToNumber);
+}
+
+/** IEEE 754 binary16 bits → its value (subnormals, infinities and NaN included). */
+function halfToNumber(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f, fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction === 0 ? sign * Infinity : NaN;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/** bfloat16 values (little-endian) as float32: each one's 16 bits become the float32's top half. */
+function fromBFloat16(dims: number[], src: Uint8Array): HostTensor {
+  const bits = new Uint32Array(src.length / 2);
+  for (let i = 0; i < bits.length; i++) bits[i] = (src[2 * i]! | (src[2 * i + 1]! << 8)) << 16;
+  return { dtype: "float32", dims, data: new Float32Array(bits.buffer) };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

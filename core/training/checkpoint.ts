@@ -17,6 +17,7 @@
 import { basename, join } from "node:path";
 import { nameOsErrors, renamedInMessage, writeFileAtomic } from "../cli/mod.ts";
 import { type HostTensor, loadSafetensors } from "../runtime/mod.ts";
+import { type HfGpt2Model, isHfModelDir, readHfGpt2 } from "../export/hf_gpt2_read.ts";
 import { type GPTConfig, gptParamSpecs } from "../../models/gpt.ts";
 import { parseCheckpointConfig } from "./config_schema.ts";
 
@@ -211,14 +212,62 @@ export function gptParameters(
   return values;
 }
 
+/** A GPT read for use: where, its config, its parameters by name. */
+export interface GPTCheckpoint {
+  dir: string;
+  config: CheckpointConfig;
+  values: Map<string, Float32Array>;
+}
+
 /**
- * Reads a GPT checkpoint's parameters (a `moe train` / `moe distill` run or checkpoint
- * directory; the optimizer moments are left out).
+ * The config of a Hugging Face GPT-2 folder as a `moe-gpt` checkpoint's: step 0, and where it
+ * came from under `huggingFace`.
  *
- * @param path A run directory (its `latest`) or a `step-N` directory.
+ * @param hf The folder read by `readHfGpt2`.
+ * @returns The config a checkpoint of that model records.
+ */
+export function hfCheckpointConfig(hf: HfGpt2Model): CheckpointConfig {
+  return {
+    format: "moe-gpt",
+    version: 1,
+    name: "custom",
+    model: hf.model,
+    tokenizer: hf.tokenizer,
+    trainer: { step: 0 },
+    huggingFace: { dir: hf.dir, files: hf.files },
+  };
+}
+
+/**
+ * The one place that recognises a Hugging Face GPT-2 folder among the paths a model is read from
+ * (`--teacher`, `moe generate`, `moe eval`, `moe export`, `moe import`): read as a checkpoint when
+ * `path` is one (a `config.json` with `model_type`), else null.
+ *
+ * @param path A directory.
+ * @returns The folder read as a checkpoint, or null when it is not a Hugging Face folder.
+ * @throws {Error} `readHfGpt2`'s one-line errors for a folder it cannot read.
+ *
+ * @example
+ * ```ts
+ * import { readHfCheckpoint } from "./checkpoint.ts";
+ * console.assert((await readHfCheckpoint(await Deno.makeTempDir())) === null);
+ * ```
+ */
+export async function readHfCheckpoint(path: string): Promise<GPTCheckpoint | null> {
+  if (!(await isHfModelDir(path))) return null;
+  const hf = await readHfGpt2(path);
+  return { dir: path, config: hfCheckpointConfig(hf), values: hf.values };
+}
+
+/**
+ * Reads a GPT's parameters: a `moe train` / `moe distill` run or checkpoint directory (the
+ * optimizer moments are left out), or a Hugging Face GPT-2 folder ({@linkcode readHfCheckpoint}).
+ *
+ * @param path A run directory (its `latest`), a `step-N` directory or a Hugging Face folder.
  * @returns The checkpoint directory, its config and the parameters by name.
  * @throws {Error} Naming `state.safetensors` when a parameter is missing or of the wrong shape
- *   (and {@linkcode findCheckpoint}'s errors when there is no checkpoint).
+ *   (and {@linkcode findCheckpoint}'s errors when there is no checkpoint, `readHfGpt2`'s for a
+ *   Hugging Face folder it cannot read).
  *
  * @example
  * ```ts
@@ -227,9 +276,9 @@ export function gptParameters(
  * console.assert(String(missing).includes("No checkpoint"));
  * ```
  */
-export async function readGPTCheckpoint(
-  path: string,
-): Promise<{ dir: string; config: CheckpointConfig; values: Map<string, Float32Array> }> {
+export async function readGPTCheckpoint(path: string): Promise<GPTCheckpoint> {
+  const hf = await readHfCheckpoint(path);
+  if (hf) return hf;
   const { dir, config } = await findCheckpoint(path);
   const file = join(dir, "state.safetensors");
   const { tensors } = await loadSafetensors(file);

@@ -30,6 +30,8 @@ const gptShape = {
   layerNormEps: finite({ min: 0, open: "min" }),
   decayEmbeddings: z.boolean({ error: "must be true or false" }),
   dropout: finite({ min: 0, max: 1, open: "max" }).exactOptional(),
+  activation: z.enum(["gelu_new", "gelu"], { error: "must be gelu_new or gelu" }).exactOptional(),
+  head: z.enum(["tied", "untied"], { error: "must be tied or untied" }).exactOptional(),
 };
 
 /** Attention splits the width into equal heads (checked once both fields are known). */

@@ -18,6 +18,7 @@ export * from "./batches.ts";
 export * from "./runner.ts";
 export * from "./gpt_runner.ts";
 export * from "./checkpoint.ts";
+export * from "./hf_import.ts";
 export * from "./trainer.ts";
 export * from "./resume.ts";
 export * from "./run_lock.ts";

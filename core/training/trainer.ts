@@ -261,8 +261,8 @@ async function loop(
   progress.start(total, "train");
   const started = performance.now();
   const startTokens = pos.tokens;
-  let val: ValReport = {};
-  let finalLoss = NaN;
+  // A resumed run reports where it stands even if it has no step left to train.
+  let { val, finalLoss } = resumed ? await lastReported(metricsPath) : { val: {}, finalLoss: NaN };
   // Checkpoints what is done (nothing before the first step) and stops with the signal's code.
   const interrupt = async (): Promise<never> => {
     const signal = ctx.stop?.signal ?? "SIGINT";
@@ -301,9 +301,13 @@ async function loop(
     const runnerPosition = runner.position?.();
     if (runnerPosition !== undefined) pos.runner = runnerPosition;
     const rate = (pos.tokens - startTokens) / Math.max(seconds, 1e-9);
+    // The class of a one-class batch (round-robin, sequential, one-class runs): which expert
+    // and which α controller the step trained.
+    const cls = batch.classes.every((c) => c === batch.classes[0]) ? batch.classes[0] : undefined;
     await log({
       event: "train",
       step,
+      ...(cls !== undefined ? { class: cls } : {}),
       loss,
       lr,
       grad_norm: gradNorm,
@@ -367,6 +371,19 @@ export async function validate(
     report[c] = { loss: mean, ppl: Math.exp(mean) };
   }
   return report;
+}
+
+/** The last train loss and validation report logged in `metrics.jsonl` (NaN and {} if none). */
+async function lastReported(path: string): Promise<{ val: ValReport; finalLoss: number }> {
+  let val: ValReport = {}, finalLoss = NaN;
+  const text = await Deno.readTextFile(path).catch(() => "");
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") continue;
+    const record = JSON.parse(line) as { event?: string; loss?: number; val?: ValReport };
+    if (record.event === "train" && typeof record.loss === "number") finalLoss = record.loss;
+    if (record.event === "eval" && record.val) val = record.val;
+  }
+  return { val, finalLoss };
 }
 
 /** Drops metric records after `step` (a killed run may have logged steps past its checkpoint). */

@@ -28,7 +28,7 @@ Deno.test("moe experiment forgetting at tiny scale writes every section and plot
     out,
     "--backend",
     "cpu",
-    "--threads",
+    "--seeds",
     "1",
   ];
   const first = await moe([...args, "--json"]);
@@ -55,6 +55,11 @@ Deno.test("moe experiment forgetting at tiny scale writes every section and plot
     at = i;
   }
   assert.match(md, /\| 4 \(py\) \| 160 \|( [\d.]+ \|){4}/); // loss after the last phase, every class
+  assert.match(md, /“the MoE does not forget”: \*\*by construction\*\*/);
+  assert.match(
+    md,
+    /“sequential training forgets earlier languages”: \*\*inconclusive\*\* .* one seed gives no interval/,
+  );
   for (const name of PLOTS) {
     assert.match(md, new RegExp(`\\(${name}\\.png\\)\\]\\(${name}\\.svg\\)`));
     const svg = await Deno.readTextFile(join(out, `${name}.svg`));
@@ -97,4 +102,24 @@ Deno.test("moe experiment forgetting refuses a step count that cuts a phase betw
     r.stderr.trim(),
     "moe: Invalid --steps 30: it must be a multiple of 4 (2 classes × 2 evaluations per phase) so that every phase ends on an evaluation",
   );
+});
+
+Deno.test("the same seed in two processes gives the same report numbers: sub-runs run side by side on one thread each", async () => {
+  const { dir } = await byteShards({ trainBytes: 8_000, classes: ["en", "fr"] });
+  const root = await Deno.makeTempDir();
+  const run = async (name: string) => {
+    const out = join(root, name);
+    const r = await moe([
+      ...["experiment", "alpha", "--data", dir, "--teacher-steps", "20", "--steps", "8"],
+      ...["--evals", "2", "--eval-rows", "4", "--seeds", "1", "--jobs", "2", "--out", out],
+      ...["--backend", "cpu", "--json"],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(await Deno.readTextFile(join(out, "report.json")));
+  };
+  const [a, b] = [await run("a"), await run("b")];
+  assert.ok(a.results.rules.every((r: { finalValCE: { n: number } }) => r.finalValCE.n === 1));
+  // Every number the study reports — losses, α, intervals, verdicts — equal to the last bit.
+  assert.deepEqual(b.results, a.results);
+  assert.deepEqual(b.jobs, { parallel: 2, threads: 1 });
 });

@@ -131,5 +131,5 @@ Deno.test("moe assemble reports bad input with one line and the right exit code"
   assert.match(again.stderr, /already exists/);
   const noBundle = await moe(["eval", root, "--data", shards]);
   assert.equal(noBundle.code, 1);
-  assert.match(noBundle.stderr, /no manifest.json/);
+  assert.match(noBundle.stderr, /No checkpoint at .*: it has neither latest nor config.json/);
 });

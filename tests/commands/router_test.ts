@@ -22,7 +22,30 @@ Deno.test("moe router train writes a model file and reports JSON", () => {
   assert.equal(trained.code, 0, trained.stderr);
   const report = JSON.parse(trained.stdout);
   assert.deepEqual(report.classes, ["en", "fr", "de", "py"]);
-  assert.equal(report.windows, 4 * 300 + 150);
+  // 150 prose-from-code windows for en, 75 technical-prose windows for each of en, fr, de.
+  assert.equal(report.windows, 4 * 300 + 150 + 3 * 75);
+  assert.equal(report.technicalProseWindows, 3 * 75);
+});
+
+Deno.test("moe router train --no-technical-prose leaves out the technical-prose windows", async () => {
+  const out = `${dir}/plain.json`;
+  const r = await moe([
+    "router",
+    "train",
+    ...INPUTS,
+    "--windows",
+    "50",
+    "--no-technical-prose",
+    "--out",
+    out,
+    "--json",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.windows, 4 * 50 + 25);
+  assert.equal(report.technicalProseWindows, 0);
+  const training = JSON.parse(await Deno.readTextFile(out)).training;
+  assert.equal(training.technicalProse, null);
 });
 
 Deno.test("moe router train refuses to overwrite without --force", async () => {

@@ -71,7 +71,7 @@ Deno.test("moe train refuses a --config file that is not a valid model config", 
   const cfg = join(root, "cfg.json");
   const out = join(root, "run-config");
   const allowed =
-    "allowed: vocabSize, contextLength, layers, heads, dModel, layerNormEps, decayEmbeddings, dropout";
+    "allowed: vocabSize, contextLength, layers, heads, dModel, layerNormEps, decayEmbeddings, dropout, activation, head";
   const cases: [string, string][] = [
     ['{"layers": "two"}', 'layers must be an integer ≥ 1, got "two"'],
     ['{"layer": 2}', `unknown field "layer" (${allowed})`],

@@ -161,3 +161,18 @@ Deno.test("--resume of a folder without a complete checkpoint names it and write
   );
   assert.deepEqual(await names(empty), ["latest"]);
 });
+
+Deno.test("--resume of a finished run trains nothing and reports the run's last loss and validation", async () => {
+  const { run } = await setup;
+  const out = await copy(run);
+  const logged = await curve(out);
+  const lastTrain = logged.filter((r) => r.event === "train").at(-1)!;
+  const r = await resume(out, "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const summary = JSON.parse(r.stdout);
+  assert.equal(summary.steps, 8);
+  assert.equal(summary.startStep, 8);
+  assert.equal(summary.finalLoss, lastTrain.loss);
+  assert.deepEqual(summary.val, logged.filter((r) => r.event === "eval").at(-1)!.val);
+  assert.deepEqual(await curve(out), logged, "metrics.jsonl unchanged");
+});

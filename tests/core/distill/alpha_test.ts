@@ -8,8 +8,8 @@ import {
   paperAlpha,
   parseAlpha,
   parseSchedule,
-  scheduledAlpha,
 } from "../../../core/distill/alpha.ts";
+import { visitAlphas } from "../../../core/distill/alternation.ts";
 import { rng } from "../../_support/grad_check.ts";
 
 const K = 20;
@@ -119,9 +119,10 @@ Deno.test("AlphaController with a fixed rule always gives that α", () => {
   assert.throws(() => c.alpha(0), RangeError);
 });
 
-Deno.test("scheduledAlpha() alternates CE-only odd steps and KD-only even steps", () => {
-  assert.deepEqual([1, 2, 3, 4].map((s) => scheduledAlpha("alternating", s, 0.4)), [1, 0, 1, 0]);
-  assert.deepEqual([1, 2].map((s) => scheduledAlpha("combined", s, 0.4)), [0.4, 0.4]);
+Deno.test("visitAlphas() alternates CE-only odd visits and KD-only even visits of a class", () => {
+  const alt = (v: number) => visitAlphas("alternating", "step", v, 0.4);
+  assert.deepEqual([1, 2, 3, 4].map(alt), [[1], [0], [1], [0]]);
+  assert.deepEqual([1, 2].map((v) => visitAlphas("combined", "step", v, 0.4)), [[0.4], [0.4]]);
 });
 
 Deno.test("parseAlpha() reads numbers in [0, 1], adaptive and dwa, and names them on error", () => {

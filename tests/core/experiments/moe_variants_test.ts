@@ -42,15 +42,31 @@ Deno.test("the tiny moe-variants study reports every variant, resumes a crashed 
       "Paper claim",
       "Per-class perplexity",
       "Per-class validation loss",
+      "Uniform expert averages \\(the paper's evaluation\\)",
       "Parameters",
       "Routing",
+      "How the numbers are compared",
       "Plots",
     ]
   ) {
     assert.match(md, new RegExp(`^## ${section}$`, "m"), section);
   }
   for (const v of VARIANT_ROWS) assert.ok(md.includes(`| ${v.title} |`), v.title);
-  assert.match(md, /\*\*(Agrees|Disagrees)\*\* with the paper/);
+  // One seed: no interval, so no verdict but "inconclusive".
+  assert.match(
+    md,
+    /\. \*\*inconclusive\*\* — PLE ≈ JEET: inconclusive \(difference of mean loss [−+]\d/,
+  );
+  assert.match(
+    md,
+    /KD = forward KL at τ = 1, no τ² factor \(the paper's setting\), α 0\.5, combined/,
+  );
+  // The paper's uniform averages of every bundle: 4 subsets, ± common where there is one.
+  for (const t of ["PLE: en + py (uniform)", "PLE: en + fr + de + py + common (uniform)"]) {
+    assert.ok(md.includes(`| ${t} |`), t);
+  }
+  assert.ok(md.includes("| JEET: de + py (uniform) |") && !md.includes("JEET: de + py + common"));
+  assert.ok(md.includes("| MoE-CE: fr + py + common (uniform) |"));
   for (const chart of ["ppl_by_class", "val_loss"]) {
     const png = await Deno.readFile(join(clean, `${chart}.png`));
     assert.deepEqual([...png.subarray(0, 8)], PNG_SIGNATURE);
@@ -63,6 +79,8 @@ Deno.test("the tiny moe-variants study reports every variant, resumes a crashed 
   // The experts were trained: each beats a uniform guess over the 258 byte tokens.
   assert.ok(report.summary["ple-oracle"].ppl.mean < 258);
   assert.equal(report.perSeed[0].eval.rows.length, VARIANT_ROWS.length);
+  assert.equal(report.averages.length, 8 + 4 + 8);
+  assert.ok(report.averages.every((a: { ppl: { mean: number } }) => a.ppl.mean < 258));
 
   // JEET checkpoints every 40 of its 80 steps; a crash at step 50 loses steps 41–50.
   await assert.rejects(

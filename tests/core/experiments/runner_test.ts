@@ -111,3 +111,55 @@ Deno.test("runExperiment() refuses a directory that holds the experiment with ot
   await runExperiment(fakeExperiment(calls, new Set()), { k: 1 }, { out, seeds: [1, 2], env });
   assert.deepEqual(calls, ["a/2", "b/2", "c/2"]);
 });
+
+Deno.test("runExperiment() with jobs 2 runs two sub-runs at a time, never one before what it waits for", async () => {
+  const events: string[] = [];
+  let running = 0, most = 0;
+  const job = (name: string, after?: string[]): SubRun => ({
+    name,
+    title: name,
+    ...(after ? { after } : {}),
+    async run(dir, ctx) {
+      events.push(`start ${name}/${ctx.seed}`);
+      most = Math.max(most, ++running);
+      for (let step = 1; step <= 3; step++) {
+        const r = {
+          event: "train",
+          step,
+          loss: 1,
+          lr: 1,
+          grad_norm: 1,
+          tokens: 1,
+          tokens_per_s: 1,
+        };
+        await Deno.writeTextFile(join(dir, "metrics.jsonl"), JSON.stringify(r) + "\n", {
+          append: true,
+        });
+      }
+      running--;
+      events.push(`end ${name}/${ctx.seed}`);
+    },
+  });
+  const exp: Experiment<{ k: number }> = {
+    name: "parallel",
+    title: "Parallel",
+    subRuns: () => [job("teacher"), job("a", ["teacher"]), job("b", ["teacher"]), job("c", ["a"])],
+    setup: () => "",
+    report: () => ({ sections: [], charts: [], json: null }),
+  };
+  const out = await Deno.makeTempDir();
+  const outcome = await runExperiment(exp, { k: 1 }, { out, seeds: [1, 2], env, jobs: 2 });
+  assert.equal(most, 2, "two at a time, never more");
+  const at = (e: string) => events.indexOf(e);
+  for (const seed of [1, 2]) {
+    for (const s of ["a", "b"]) assert.ok(at(`start ${s}/${seed}`) > at(`end teacher/${seed}`));
+    assert.ok(at(`start c/${seed}`) > at(`end a/${seed}`));
+  }
+  // Both seeds' teachers ran side by side: seed 2 did not wait for seed 1's students.
+  assert.ok(at("start teacher/2") < at("end teacher/1"));
+  // Results keep the plan's order whatever order the sub-runs finished in.
+  assert.deepEqual(
+    outcome.results.map((row) => row.map((r) => `${r.name}/${r.seed} ${r.status}`)),
+    [1, 2].map((s) => ["teacher", "a", "b", "c"].map((n) => `${n}/${s} done`)),
+  );
+});

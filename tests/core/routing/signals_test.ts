@@ -56,3 +56,15 @@ Deno.test("signalIndices() sees indentation even when a window starts or ends in
     assert.ok(!names(window).includes("space_run"), window);
   }
 });
+
+Deno.test("signalIndices() sees the long line of prose that quotes code, and none in code", () => {
+  const prose =
+    "Use the --verbose option to print /etc/passwd; if O_NONBLOCK is set, read_file() returns at once.";
+  assert.ok(names(prose).includes("long_line"));
+  const code =
+    "def f(x_y): return x_y\n\nclass Reader:\n    def read(self, path):\n        return open(path).read()\n";
+  assert.ok(code.length > 80 && !names(code).includes("long_line"));
+  // The threshold: 80 characters without a line break (PEP 8 lines stop at 79).
+  assert.ok(!names("word ".repeat(16).slice(0, 79)).includes("long_line"));
+  assert.ok(names("word ".repeat(16)).includes("long_line"));
+});

@@ -86,7 +86,7 @@ Deno.test("decodeSafetensors() names the file and the field of a corrupt entry",
     [file("x"), "the header is not a JSON object"],
     [
       file(f32({ dtype: "Q4" }), data),
-      'tensor "w" field "dtype": unknown "Q4" (allowed: F32, F64, F16, I64, I32, I8, U8, BOOL)',
+      'tensor "w" field "dtype": unknown "Q4" (allowed: F32, F64, F16, I64, I32, I8, U8, BOOL, BF16)',
     ],
     [
       file(f32({ shape: [2.5] }), data),
