@@ -109,8 +109,8 @@ function usageLine(message: string, cmd: Command): string {
 
 /**
  * Opens the backend `--backend`/`--threads` ask for and tells the user, once on stderr, anything
- * about the choice they should know: what `auto` skipped and why, or that an explicit `webgpu`
- * runs on a software adapter. `--json` results carry the same in `backend.notice`.
+ * about the choice they should know: that an explicit `webgpu` runs on a software adapter
+ * (always), and on a terminal what `auto` skipped and why.
  *
  * @param flags The command's `--backend` and `--threads`.
  * @returns The backend, and what `--json` records of it.
@@ -122,6 +122,8 @@ export async function openCommandBackend(
 > {
   const runtime = runtimeConfig(flags);
   const { backend, notice } = await openBackend(runtime.backend, { threads: runtime.threads });
-  if (notice !== null) console.error(`moe: ${notice}`);
+  // A warning is always shown; why `auto` chose what it chose only on a terminal, as progress is.
+  const show = notice !== null && (notice.startsWith("warning:") || Deno.stderr.isTerminal());
+  if (show) console.error(`moe: ${notice}`);
   return { backend, used: { name: backend.name, description: backend.description, notice } };
 }

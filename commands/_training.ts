@@ -17,7 +17,7 @@ import {
   UsageError,
 } from "../core/cli/mod.ts";
 import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
-import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
+import { BACKEND_HELP, THREADS_HELP } from "../core/runtime/mod.ts";
 import { openTokens, type TokensManifest } from "../core/tokenizer/mod.ts";
 import {
   DECAYS,
@@ -40,7 +40,7 @@ import {
 } from "../core/distill/mod.ts";
 import { KD_SCALES, type KDScale } from "../core/losses/mod.ts";
 import { GPT_CONFIGS } from "../models/gpt.ts";
-import { type GlobalOptions, numberIn, printJson } from "./_run.ts";
+import { type GlobalOptions, numberIn, openCommandBackend, printJson } from "./_run.ts";
 
 /** The flags {@linkcode addRunOptions} declares. */
 export interface RunFlags extends GlobalOptions {
@@ -311,9 +311,8 @@ export async function runTraining<P extends { options: TrainOptions }, T>(
     }
     try {
       const data = prepared.options.data;
-      const runtime = runtimeConfig(flags);
       const tokenizerPath = await findTokenizer(data, await openTokens(data), flags.tokenizer);
-      const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
+      const { backend } = await openCommandBackend(flags);
       const result = await fn(prepared, {
         backend,
         out: flags.out,

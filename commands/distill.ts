@@ -16,7 +16,14 @@ import {
 } from "../core/distill/mod.ts";
 import { openTokens } from "../core/tokenizer/mod.ts";
 import type { ResumePoint, TrainOptions } from "../core/training/mod.ts";
-import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
+import {
+  action,
+  type GlobalOptions,
+  numberIn,
+  openCommandBackend,
+  printJson,
+  standardCommand,
+} from "./_run.ts";
 import {
   addDistillOptions,
   addDropoutOption,
@@ -33,7 +40,7 @@ import {
   withDropout,
 } from "./_training.ts";
 import { distillRules, dropoutRule, resumeRun } from "./_resume.ts";
-import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
+import { BACKEND_HELP, THREADS_HELP } from "../core/runtime/mod.ts";
 
 interface Flags extends RunFlags, DistillFlags {
   cache?: string;
@@ -185,7 +192,6 @@ Examples:
       if (flags.force) {
         await assertReplaceable(flags.out, { kind: "dir", inputs: [flags.teacher, flags.data] });
       }
-      const runtime = runtimeConfig(flags);
       const manifest = await openTokens(flags.data);
       const classes = flags.lang === "all"
         ? manifest.classes
@@ -197,7 +203,7 @@ Examples:
         );
       }
       const teacher = await loadTeacher(flags.teacher);
-      const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
+      const { backend } = await openCommandBackend(flags);
       const started = performance.now();
       const m = await buildTeacherCache({
         teacher,

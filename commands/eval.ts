@@ -23,10 +23,17 @@ import {
   scoreTextWithBundle,
   type TextScore,
 } from "../core/moe/mod.ts";
-import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
+import { BACKEND_HELP, THREADS_HELP } from "../core/runtime/mod.ts";
 import { loadTokenizer } from "../core/tokenizer/mod.ts";
 import { readGPTCheckpoint } from "../core/training/mod.ts";
-import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
+import {
+  action,
+  type GlobalOptions,
+  numberIn,
+  openCommandBackend,
+  printJson,
+  standardCommand,
+} from "./_run.ts";
 
 interface EvalFlags extends GlobalOptions {
   data?: string;
@@ -129,10 +136,9 @@ Examples:
         const flag = flags.teacher !== undefined ? "--teacher" : "--mix router";
         throw new UsageError(`Invalid ${flag} with --text: it applies to --data shards`);
       }
-      const runtime = runtimeConfig(flags);
       if (flags.text !== undefined) {
         const text = await Deno.readTextFile(flags.text);
-        const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
+        const { backend } = await openCommandBackend(flags);
         const options = { batch: flags.batch, backend };
         let score: TextScore;
         if (bundle) score = await scoreTextWithBundle(await loadBundle(dir), text, options);
@@ -148,7 +154,7 @@ Examples:
         }
         return printTextScore(dir, flags, score, backend.description);
       }
-      const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
+      const { backend } = await openCommandBackend(flags);
       const options = {
         data: flags.data!,
         split: flags.split,

@@ -14,8 +14,15 @@ import {
   TokenTextStream,
 } from "../core/generate/mod.ts";
 import { MIX_MODES, type MixMode } from "../core/moe/mod.ts";
-import { BACKEND_HELP, openBackend, runtimeConfig, THREADS_HELP } from "../core/runtime/mod.ts";
-import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
+import { BACKEND_HELP, THREADS_HELP } from "../core/runtime/mod.ts";
+import {
+  action,
+  type GlobalOptions,
+  numberIn,
+  openCommandBackend,
+  printJson,
+  standardCommand,
+} from "./_run.ts";
 
 interface GenerateFlags extends GlobalOptions {
   maxTokens: number;
@@ -98,14 +105,13 @@ Examples:
           throw new UsageError(`Invalid ${flag} with --mix router: soft routing uses every expert`);
         }
       }
-      const runtime = runtimeConfig(flags);
       const sampling: SamplingOptions = {
         temperature: flags.temperature,
         topK: flags.topK,
         topP: flags.topP,
         seed: flags.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!,
       };
-      const { backend } = await openBackend(runtime.backend, { threads: runtime.threads });
+      const { backend } = await openCommandBackend(flags);
       const opened = await openModel(model, backend, {
         mode: flags.cache ? "cache" : "recompute",
         prompt: prompt ?? "",

@@ -283,7 +283,10 @@ Deno.test("model commands: bad usage exits 2 and a missing model exits 1, writin
     usage("assemble --router {MISSING} --from-moe {MISSING} --out {OUT} --min-confidence 2", /2/),
     failure("assemble --router {MISSING} --from-moe {MISSING} --out {OUT}", /"[^"]*missing"/),
     usage("eval --data {MISSING}", /^Missing required argument 'MODEL'/),
-    usage("eval {MISSING}", /^Required option '--data <DIR>'/),
+    usage(
+      "eval {MISSING}",
+      /^Invalid moe eval: give exactly one of --data \(per-class table\) and --text/,
+    ),
     usage("eval {MISSING} --data {MISSING} --split bogus", /'bogus' is invalid.*train, val/),
     usage("eval {MISSING} --data {MISSING} --mix soft", /'soft' is invalid/),
     usage("eval {MISSING} --data {MISSING} --backend gpu", /^Invalid --backend "gpu"/),

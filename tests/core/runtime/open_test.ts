@@ -111,3 +111,22 @@ Deno.test("a session names its backend when the model is not ONNX", async () => 
     /^Error: Cannot load the model on backend "cpu": /,
   );
 });
+
+Deno.test("openBackend() tells what auto skipped and warns of a named webgpu on a software adapter", async () => {
+  const auto = await openBackend("auto", {}, fake({ webgpu: "the only adapter is software" }));
+  assert.equal(auto.notice, "auto: webgpu: the only adapter is software; using cpu");
+  assert.equal((await openBackend("auto", {}, fake({}))).notice, null);
+  assert.equal((await openBackend("cpu", {}, fake({}))).notice, null);
+  const software: BackendOpeners = {
+    ...fake({}),
+    webgpu: () =>
+      Promise.resolve({
+        name: "webgpu",
+        threads: 1,
+        description: 'onnxruntime-web WebGPU EP on "llvmpipe" (software fallback)',
+        createSession: () => Promise.reject(new Error("stub")),
+      }),
+  };
+  const named = await openBackend("webgpu", {}, software);
+  assert.match(named.notice ?? "", /^warning: .*"llvmpipe" \(software fallback\): .*slower/);
+});
