@@ -1,5 +1,6 @@
 /**
- * Content keys for exact de-duplication and seeded, position-independent pseudo-random numbers.
+ * Content keys for exact de-duplication, seeded position-independent pseudo-random numbers, and
+ * the sha256 of a file (what manifests record to notice a swapped or altered file).
  * Selection and splitting draw from these so that the same inputs and seed always give the same
  * output, whatever order the documents were read in.
  *
@@ -54,4 +55,29 @@ export function seededUnit(seed: number, ...parts: string[]): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return (h >>> 0) / 4294967296;
+}
+
+/**
+ * The sha256 of a shard file (header included), read in chunks: what `manifest.json` records for
+ * each shard and `--resume` checks.
+ *
+ * @param path The shard file.
+ * @returns Lower-case hex.
+ *
+ * @example
+ * ```ts
+ * import { sha256File } from "./content_hash.ts";
+ * const path = await Deno.makeTempFile();
+ * await Deno.writeTextFile(path, "abc");
+ * console.assert((await sha256File(path)).startsWith("ba7816bf"));
+ * ```
+ */
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  using file = await Deno.open(path, { read: true });
+  const chunk = new Uint8Array(1 << 20);
+  for (let n = await file.read(chunk); n !== null; n = await file.read(chunk)) {
+    hash.update(chunk.subarray(0, n));
+  }
+  return hash.digest("hex");
 }

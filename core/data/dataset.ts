@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
+import { sha256File } from "./content_hash.ts";
 import { join } from "node:path";
 import { z } from "zod";
 import {
@@ -123,7 +123,7 @@ export async function openDataset(dir: string): Promise<Dataset> {
   const manifest = await readDatasetManifest(dir);
   for (const [rel, entry] of Object.entries(manifest.files)) {
     const path = join(dir, rel);
-    const actual = await sha256OfFile(path).catch((error) => {
+    const actual = await sha256File(path).catch((error) => {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
       throw new Deno.errors.NotFound(
         `Cannot open dataset "${dir}": file "${rel}" listed in manifest.json is missing`,
@@ -186,15 +186,4 @@ async function readDatasetManifest(dir: string): Promise<DatasetManifest> {
     }
   }
   return manifest;
-}
-
-/** The hex sha256 of a file, read in chunks (datasets can be larger than memory). */
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  using file = await Deno.open(path, { read: true });
-  const chunk = new Uint8Array(1 << 20);
-  for (let n = await file.read(chunk); n !== null; n = await file.read(chunk)) {
-    hash.update(chunk.subarray(0, n));
-  }
-  return hash.digest("hex");
 }

@@ -19,6 +19,7 @@
  * @module
  */
 import { UsageError } from "../cli/mod.ts";
+import type { HostTensor, TrainingStep } from "../runtime/mod.ts";
 import { AlphaController, type AlphaRule, type AlphaState, type LossSchedule } from "./alpha.ts";
 
 /** How `alternating` alternates: per class visit, or per micro-batch inside a step. */
@@ -282,4 +283,36 @@ export async function runMicroBatches(
     ce: of("ce", (a) => a > 0),
     kd: of("kd", (a) => a < 1),
   };
+}
+
+/**
+ * One distillation step on the backend: each micro-batch through the first graph (the fused step
+ * when there is one graph; gradient accumulation when an apply graph follows), then the update.
+ * The student and the MoE runners both step this way; only their feeds differ.
+ *
+ * @param steps `[fused]` or `[accumulate, apply]` (the training graphs of the runner).
+ * @param alphas One α per micro-batch ({@linkcode visitAlphas}).
+ * @param feeds The inputs of micro-batch `i` at `alpha` (tokens, targets, α, teacher signal).
+ * @param lr The step's learning rate.
+ * @param step The step number (AdamW's bias correction).
+ * @returns What {@linkcode runMicroBatches} returns.
+ */
+export function runDistillationStep(
+  steps: readonly TrainingStep[],
+  alphas: readonly number[],
+  feeds: (i: number, alpha: number) => Promise<Record<string, HostTensor | number>>,
+  lr: number,
+  step: number,
+): Promise<DistilledStep> {
+  const [first, apply] = steps;
+  return runMicroBatches(alphas, async (i, alpha): Promise<MicroStep> => {
+    const extra = apply ? {} : { lr, step }; // the fused step updates in the same run
+    const r = await first!.run({ ...(await feeds(i, alpha)), ...extra });
+    return {
+      loss: r.loss,
+      ce: Number(r.outputs.ce!.data[0]),
+      kd: Number(r.outputs.kd!.data[0]),
+      gradNorm: Number(r.outputs.grad_norm?.data[0] ?? NaN),
+    };
+  }, apply ? async () => (await apply.run({ lr, step })).loss : null);
 }

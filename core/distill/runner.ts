@@ -35,8 +35,7 @@ import {
   batchClass,
   ClassAlphas,
   MICRO_BATCHES,
-  type MicroStep,
-  runMicroBatches,
+  runDistillationStep,
 } from "./alternation.ts";
 import type { TeacherCache } from "./cache.ts";
 import type { Teacher } from "./teacher.ts";
@@ -275,17 +274,7 @@ export class DistillRunner implements ModelRunner {
       }
       return f;
     };
-    const [first, apply] = this.train;
-    const outcome = await runMicroBatches(alphas, async (i, alpha): Promise<MicroStep> => {
-      const extra = apply ? {} : { lr, step }; // the fused step updates in the same run
-      const r = await first!.run({ ...(await feeds(i, alpha)), ...extra });
-      return {
-        loss: r.loss,
-        ce: Number(r.outputs.ce!.data[0]),
-        kd: Number(r.outputs.kd!.data[0]),
-        gradNorm: Number(r.outputs.grad_norm?.data[0] ?? NaN),
-      };
-    }, apply ? async () => (await apply.run({ lr, step })).loss : null);
+    const outcome = await runDistillationStep(this.train, alphas, feeds, lr, step);
     this.plans.observe(cls, outcome.ce, outcome.kd);
     const { loss, gradNorm, ...parts } = outcome;
     return { loss, gradNorm, parts };

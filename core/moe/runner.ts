@@ -28,8 +28,7 @@ import {
   isStudentState,
   MICRO_BATCHES,
   microBatchRows,
-  type MicroStep,
-  runMicroBatches,
+  runDistillationStep,
   type Teacher,
   teacherLogits,
   usesMicroBatches,
@@ -161,7 +160,8 @@ export class MoERunner implements ModelRunner {
           "each batch must hold one class",
       );
     }
-    const [first, apply] = this.#graph(this.steps, cls);
+    const graphs = this.#graph(this.steps, cls);
+    const [first] = graphs;
     const distill = this.options.distill;
     if (!this.plans || !distill) {
       const r = await first!.run({
@@ -180,20 +180,13 @@ export class MoERunner implements ModelRunner {
       dims: [this.options.batch / alphas.length, this.options.seqLen],
       data: data.subarray(i * n, (i + 1) * n),
     });
-    const outcome = await runMicroBatches(alphas, async (i, alpha): Promise<MicroStep> => {
-      const r = await first!.run({
+    const feeds = (i: number, alpha: number) =>
+      Promise.resolve({
         tokens: part(batch.tokens, i),
         targets: part(batch.targets, i),
         alpha,
-        ...(apply ? {} : { lr, step }), // the fused step updates in the same run
       });
-      return {
-        loss: r.loss,
-        ce: Number(r.outputs.ce!.data[0]),
-        kd: Number(r.outputs.kd!.data[0]),
-        gradNorm: Number(r.outputs.grad_norm?.data[0] ?? NaN),
-      };
-    }, apply ? async () => (await apply.run({ lr, step })).loss : null);
+    const outcome = await runDistillationStep(graphs, alphas, feeds, lr, step);
     this.plans.observe(cls, outcome.ce, outcome.kd);
     const { loss, gradNorm, ...parts } = outcome;
     return { loss, gradNorm, parts };

@@ -19,7 +19,6 @@
  *
  * @module
  */
-import { createHash } from "node:crypto";
 import { nameOsErrors } from "../cli/os_error.ts";
 
 /** Magic bytes at the start of every shard. */
@@ -309,29 +308,4 @@ export async function readShard(
   } finally {
     shard.close();
   }
-}
-
-/**
- * The sha256 of a shard file (header included), read in chunks: what `manifest.json` records for
- * each shard and `--resume` checks.
- *
- * @param path The shard file.
- * @returns Lower-case hex.
- *
- * @example
- * ```ts
- * import { sha256File } from "./shards.ts";
- * const path = await Deno.makeTempFile();
- * await Deno.writeTextFile(path, "abc");
- * console.assert((await sha256File(path)).startsWith("ba7816bf"));
- * ```
- */
-export async function sha256File(path: string): Promise<string> {
-  const hash = createHash("sha256");
-  using file = await Deno.open(path, { read: true });
-  const chunk = new Uint8Array(1 << 20);
-  for (let n = await file.read(chunk); n !== null; n = await file.read(chunk)) {
-    hash.update(chunk.subarray(0, n));
-  }
-  return hash.digest("hex");
 }

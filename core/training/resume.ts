@@ -7,7 +7,8 @@
  * @module
  */
 import { join, resolve } from "node:path";
-import { openTokens, sha256File, type TokensManifest } from "../tokenizer/mod.ts";
+import { sha256File } from "../data/mod.ts";
+import { openTokens, type TokensManifest } from "../tokenizer/mod.ts";
 import {
   type CheckpointConfig,
   findCheckpoint,

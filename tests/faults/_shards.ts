@@ -6,10 +6,10 @@
  * @module
  */
 import { join } from "node:path";
+import { sha256File } from "../../core/data/mod.ts";
 import {
   readShard,
   saveTokenizer,
-  sha256File,
   ShardWriter,
   type TokensManifest,
 } from "../../core/tokenizer/mod.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { join, relative } from "node:path";
-import { sha256File } from "../../core/tokenizer/mod.ts";
+import { sha256File } from "../../core/data/mod.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
