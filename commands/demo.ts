@@ -320,6 +320,32 @@ function steps(): Step[] {
         "cpu",
       ],
     },
+    {
+      title:
+        "export the MoE-CE run's experts as Hugging Face GPT-2 folders (each loads with from_pretrained) + moe-bundle.json",
+      args: [
+        "export",
+        "--checkpoint",
+        "OUT/moe-ce-run",
+        "--router",
+        "OUT/router.json",
+        "--out",
+        "OUT/moe-ce-hf",
+        "--force",
+      ],
+    },
+    {
+      title:
+        "score a text with a Hugging Face folder read directly (the teacher's export): loss and perplexity",
+      args: [
+        "eval",
+        "OUT/teacher-hf",
+        "--text",
+        "fixtures/README.md",
+        "--backend",
+        "cpu",
+      ],
+    },
   ];
 }
 
