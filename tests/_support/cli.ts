@@ -12,6 +12,7 @@ export interface CliResult {
 }
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const DENO_NOTICE = /^(Download |Blocking waiting for file lock )/;
 
 /**
  * Runs `moe ...args` with all permissions; stdout/stderr are pipes (so progress bars stay off).
@@ -41,8 +42,9 @@ export async function moe(
   }
   const { code, stdout, stderr } = await child.output();
   const decoder = new TextDecoder();
-  // Deno's own first-run fetch notices ("Download https://…") are not moe's output.
-  const ours = decoder.decode(stderr).split("\n").filter((l) => !l.startsWith("Download ")).join(
+  // Deno's own notices (a first-run "Download https://…", "Blocking waiting for file lock on
+  // node_modules directory" while another process installs) are not moe's output.
+  const ours = decoder.decode(stderr).split("\n").filter((l) => !DENO_NOTICE.test(l)).join(
     "\n",
   );
   return { code, stdout: decoder.decode(stdout), stderr: ours };
