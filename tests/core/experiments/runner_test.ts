@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import {
   type Experiment,
   type ExperimentEnv,
@@ -122,6 +123,11 @@ Deno.test("runExperiment() with jobs 2 runs two sub-runs at a time, never one be
     async run(dir, ctx) {
       events.push(`start ${name}/${ctx.seed}`);
       most = Math.max(most, ++running);
+      // A teacher waits (at most 5 s) for a second sub-run to start, so the overlap the
+      // scheduler allows shows whatever the file system's timing; a serial scheduler fails here.
+      if (name === "teacher") {
+        for (let waited = 0; most < 2 && waited < 5000; waited += 10) await delay(10);
+      }
       for (let step = 1; step <= 3; step++) {
         const r = {
           event: "train",
