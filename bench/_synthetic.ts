@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import { ShardWriter } from "../core/tokenizer/mod.ts";
 import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
-import type { Schedule, TrainOptions } from "../core/training/mod.ts";
+import type { Schedule, TrainOptions } from "../pipeline/training/mod.ts";
 import type { GPTConfig } from "../models/gpt.ts";
 
 /** A real tokenizer for the shards' header and manifest (a teacher's, whose fingerprint is checked). */

@@ -1,7 +1,7 @@
 /**
  * `deno task bench distill [--backends cpu] [--threads 2] [--steps 10] [--batch 16]`
  *
- * Distillation throughput end to end (`core/distill`'s `distill()`: shards, batches, the step
+ * Distillation throughput end to end (`pipeline/distill`'s `distill()`: shards, batches, the step
  * with α·CE + (1−α)·forward KL at τ 2) for the issue's shapes: teacher d 512 / 6 layers / 8
  * heads, student d 256 / 4 layers / 4 heads, V 8192, ctx 128, batch 16 × 128.
  *
@@ -32,7 +32,7 @@ import {
   distill,
   type DistillSource,
   loadTeacher,
-} from "../core/distill/mod.ts";
+} from "../pipeline/distill/mod.ts";
 import { GPT_CONFIGS, type GPTConfig, gptParamSpecs, initGPT } from "../models/gpt.ts";
 
 const STUDENT: GPTConfig = GPT_CONFIGS.bench;

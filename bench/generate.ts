@@ -4,7 +4,7 @@
  *
  * Generation speed of the `bench` config (V 8192, ctx 128, d 256, 4 layers, 4 heads; random
  * weights: speed does not depend on them): greedy decoding of `--tokens` tokens after a 16-token
- * prompt with the KV cache (`core/generate`'s KVCacheDecoder) and with full recompute (the whole
+ * prompt with the KV cache (`pipeline/generate`'s KVCacheDecoder) and with full recompute (the whole
  * window per token), on each backend in its own process, through the same `generate()` loop as
  * `moe generate`. At ctx 128, 256 tokens slide the window (re-prefill of the last 64 tokens)
  * three times. Tokens/s counts the tokens after the first over the time after the first; the
@@ -37,7 +37,7 @@ import {
   type GenerateResult,
   GREEDY,
   openGPTDecoder,
-} from "../core/generate/mod.ts";
+} from "../pipeline/generate/mod.ts";
 import { type Backend, type BackendName, openBackend } from "../core/runtime/mod.ts";
 import { GPT_CONFIGS, initGPT } from "../models/gpt.ts";
 

@@ -26,15 +26,20 @@
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { BenchResult } from "./_result.ts";
+import {
+  type PaperSizeRecord,
+  type PaperSizesReport,
+  paperSizesTable,
+} from "./_paper_sizes_table.ts";
 import { syntheticShards } from "./_synthetic.ts";
-import type { Progress } from "../core/cli/mod.ts";
-import { distill, type DistillSettings, parseAlpha } from "../core/distill/mod.ts";
-import { writeHfGpt2Folder } from "../core/export/mod.ts";
-import { variantSizes } from "../core/experiments/moe_variants_size.ts";
-import { moeTrainOptions, trainMoE } from "../core/moe/mod.ts";
+import type { Progress } from "../core/job/mod.ts";
+import { distill, type DistillSettings, parseAlpha } from "../pipeline/distill/mod.ts";
+import { writeHfGpt2Folder } from "../pipeline/hf/mod.ts";
+import { variantSizes } from "../studies/moe_variants/moe_variants_size.ts";
+import { moeTrainOptions, trainMoE } from "../pipeline/moe/mod.ts";
 import { openBackend } from "../core/runtime/mod.ts";
 import { loadTokenizer, saveTokenizer } from "../core/tokenizer/mod.ts";
-import type { TrainOptions } from "../core/training/mod.ts";
+import type { TrainOptions } from "../pipeline/training/mod.ts";
 import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
 import { GPT_CONFIGS, type GPTConfig, initGPT } from "../models/gpt.ts";
 import type { MoEVariant } from "../models/moe.ts";
@@ -60,6 +65,8 @@ interface PaperRun {
   variant: MoEVariant | null;
 }
 
+export { type PaperSizeRecord, type PaperSizesReport, paperSizesTable };
+
 /** The runs, in the table's order. */
 export const PAPER_RUNS: readonly PaperRun[] = [
   { name: "student-6l", preset: "paper-student-6l", variant: null },
@@ -67,51 +74,6 @@ export const PAPER_RUNS: readonly PaperRun[] = [
   { name: "jeet", preset: "paper-expert", variant: "jeet" },
   { name: "moe-ce", preset: "paper-expert", variant: "moe-ce" },
 ];
-
-/** What one run measured (a record of `paper-sizes.json`). */
-export interface PaperSizeRecord {
-  name: string;
-  /** The student's or each expert's shape. */
-  model: { preset: string; layers: number; dModel: number; heads: number; contextLength: number };
-  variant: MoEVariant | null;
-  /** Parameters stored (a mixture: every expert, the shared embedding once). */
-  parameters: number;
-  /** Parameters one token runs through (a mixture: the routed expert, and the common one). */
-  activeParameters: number;
-  /** Optimizer steps run: the untimed first ones, then the timed ones. */
-  steps: number;
-  /** Steps before the timed ones (every step graph's first run). */
-  warmUpSteps: number;
-  /** Wall seconds of each optimizer step (the first one includes reading the teacher). */
-  stepSeconds: number[];
-  /** Mean of `stepSeconds` after the warm-up steps. */
-  secondsPerStep: number;
-  /** Peak resident set size of the whole run (teacher read, steps, evaluation, checkpoint). */
-  peakRssMB: number;
-  /** Wall seconds of the whole child process. */
-  wallSeconds: number;
-  finalLoss: number;
-}
-
-/** `paper-sizes.json`. */
-export interface PaperSizesReport {
-  date: string;
-  machine: { cpus: number; memoryGB: number; loadBefore: number[]; loadAfter: number[] };
-  backend: string;
-  threads: number;
-  teacher: {
-    preset: string;
-    layers: number;
-    dModel: number;
-    heads: number;
-    contextLength: number;
-    vocabSize: number;
-    parameters: number;
-  };
-  batch: number;
-  seqLen: number;
-  runs: PaperSizeRecord[];
-}
 
 interface Options {
   steps: number;
@@ -265,60 +227,6 @@ function sizes(run: PaperRun): { parameters: number; activeParameters: number } 
   return { parameters: s[key]!.total, activeParameters: s[key]!.active };
 }
 
-/**
- * The README's table of a report: one row per run — its shape, parameters, seconds per step and
- * peak RSS — then the machine, teacher and load it was measured with.
- *
- * @example
- * ```ts
- * import { paperSizesTable } from "./paper_sizes.ts";
- * const table = paperSizesTable({
- *   date: "2026-12-02", backend: "cpu", threads: 2, batch: 1, seqLen: 1024,
- *   machine: { cpus: 2, memoryGB: 23.4, loadBefore: [1, 1, 1], loadAfter: [2, 2, 2] },
- *   teacher: { preset: "paper-teacher", layers: 24, dModel: 1024, heads: 16, contextLength: 1024,
- *     vocabSize: 32000, parameters: 335e6 },
- *   runs: [],
- * });
- * console.assert(table.startsWith("| student |"));
- * ```
- */
-export function paperSizesTable(r: PaperSizesReport): string {
-  const millions = (n: number) => `${(n / 1e6).toFixed(1)} M`;
-  const rows = r.runs.map((run) => {
-    const m = run.model;
-    const what = run.variant === null
-      ? `\`${m.preset}\` student`
-      : `${run.variant === "jeet" ? "JEET" : "MoE-CE"}, 4 × \`${m.preset}\``;
-    const shape = `${m.layers} × d ${m.dModel}, ${m.heads} heads`;
-    const params = `${millions(run.parameters)} (${millions(run.activeParameters)} per token)`;
-    const rss = `${(run.peakRssMB / 1024).toFixed(1)} GB`;
-    const fastest = Math.min(...run.stepSeconds.slice(run.warmUpSteps));
-    const time = `${run.secondsPerStep.toFixed(1)} s (${fastest.toFixed(1)} s)`;
-    return `| ${what} | ${shape} | ${params} | ${time} | ${rss} |`;
-  });
-  const t = r.teacher, m = r.machine;
-  const load = (l: number[]) => l.map((x) => x.toFixed(1)).join(" / ");
-  const timed = [...new Set(r.runs.map((run) => run.steps - run.warmUpSteps))].join(" or ");
-  const notes = [
-    `Teacher \`${t.preset}\`: ${t.layers} layers, d ${t.dModel}, ${t.heads} heads, ` +
-    `ctx ${t.contextLength}, vocab ${t.vocabSize}, ${millions(t.parameters)} parameters, ` +
-    "random weights read from a Hugging Face folder.",
-    `Batch ${r.batch} × ${r.seqLen} tokens; loss α·CE + (1 − α)·KL (α ½, τ 1); seconds per ` +
-    `step: the mean (and the fastest) of ${timed} steps after each step graph's first run; ` +
-    `backend ${r.backend} on ${r.threads} threads.`,
-    "Peak RSS: the whole run (teacher read, steps, evaluation, checkpoint).",
-    `Machine: ${m.cpus} CPUs, ${m.memoryGB.toFixed(0)} GB; load average ${load(m.loadBefore)} ` +
-    `before, ${load(m.loadAfter)} after (${r.date}).`,
-  ];
-  return [
-    "| student | shape | parameters | seconds per step (fastest) | peak RSS |",
-    "| --- | --- | ---: | ---: | ---: |",
-    ...rows,
-    "",
-    notes.join(" "),
-  ].join("\n");
-}
-
 /** Writes `dir/table.md` from `report`. */
 async function writeTable(dir: string, report: PaperSizesReport): Promise<void> {
   await Deno.writeTextFile(join(dir, "table.md"), paperSizesTable(report) + "\n");
@@ -333,39 +241,55 @@ export async function run(args: string[]): Promise<BenchResult[]> {
   try {
     await measured(["--prepare", dir, String(CLASSES.length + o.steps)]);
     for (const r of PAPER_RUNS.filter((r) => o.only.includes(r.name))) {
-      const warmUpSteps = r.variant === null ? 1 : CLASSES.length;
-      const steps = warmUpSteps + o.steps;
-      const m = await measured(["--child", r.name, dir, String(steps), String(o.threads)]);
-      const { stepSeconds, finalLoss } = JSON.parse(m.stdout.trim().split("\n").at(-1)!);
-      const timed = (stepSeconds as number[]).slice(warmUpSteps);
-      const cfg = GPT_CONFIGS[r.preset];
-      records.push({
-        name: r.name,
-        model: {
-          preset: r.preset,
-          layers: cfg.layers,
-          dModel: cfg.dModel,
-          heads: cfg.heads,
-          contextLength: cfg.contextLength,
-        },
-        variant: r.variant,
-        ...sizes(r),
-        steps,
-        warmUpSteps,
-        stepSeconds,
-        secondsPerStep: timed.reduce((a, b) => a + b, 0) / timed.length,
-        peakRssMB: m.peakMB,
-        wallSeconds: m.wall,
-        finalLoss,
-      });
-      console.error(
-        `paper-sizes: ${r.name} done (${m.wall.toFixed(0)} s, ${m.peakMB.toFixed(0)} MB)`,
-      );
+      records.push(await measureRun(r, dir, o));
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
-  const report: PaperSizesReport = {
+  const report = paperSizesReport(records, o.threads, loadBefore);
+  await Deno.mkdir(o.out, { recursive: true });
+  await Deno.writeTextFile(join(o.out, "paper-sizes.json"), JSON.stringify(report, null, 2) + "\n");
+  await writeTable(o.out, report);
+  return records.flatMap(benchResults);
+}
+
+/** Runs `r` in a child process of its own: what it measured, as a record of the report. */
+async function measureRun(r: PaperRun, dir: string, o: Options): Promise<PaperSizeRecord> {
+  const warmUpSteps = r.variant === null ? 1 : CLASSES.length;
+  const steps = warmUpSteps + o.steps;
+  const m = await measured(["--child", r.name, dir, String(steps), String(o.threads)]);
+  const { stepSeconds, finalLoss } = JSON.parse(m.stdout.trim().split("\n").at(-1)!);
+  const timed = (stepSeconds as number[]).slice(warmUpSteps);
+  const cfg = GPT_CONFIGS[r.preset];
+  console.error(`paper-sizes: ${r.name} done (${m.wall.toFixed(0)} s, ${m.peakMB.toFixed(0)} MB)`);
+  return {
+    name: r.name,
+    model: {
+      preset: r.preset,
+      layers: cfg.layers,
+      dModel: cfg.dModel,
+      heads: cfg.heads,
+      contextLength: cfg.contextLength,
+    },
+    variant: r.variant,
+    ...sizes(r),
+    steps,
+    warmUpSteps,
+    stepSeconds,
+    secondsPerStep: timed.reduce((a, b) => a + b, 0) / timed.length,
+    peakRssMB: m.peakMB,
+    wallSeconds: m.wall,
+    finalLoss,
+  };
+}
+
+/** `paper-sizes.json`: the records with the machine, its load and the teacher. */
+function paperSizesReport(
+  records: PaperSizeRecord[],
+  threads: number,
+  loadBefore: number[],
+): PaperSizesReport {
+  return {
     date: new Date().toISOString().slice(0, 10),
     machine: {
       cpus: navigator.hardwareConcurrency,
@@ -374,7 +298,7 @@ export async function run(args: string[]): Promise<BenchResult[]> {
       loadAfter: Deno.loadavg(),
     },
     backend: "cpu",
-    threads: o.threads,
+    threads: threads,
     teacher: {
       preset: "paper-teacher",
       layers: TEACHER.layers,
@@ -388,10 +312,11 @@ export async function run(args: string[]): Promise<BenchResult[]> {
     seqLen: SEQ_LEN,
     runs: records,
   };
-  await Deno.mkdir(o.out, { recursive: true });
-  await Deno.writeTextFile(join(o.out, "paper-sizes.json"), JSON.stringify(report, null, 2) + "\n");
-  await writeTable(o.out, report);
-  return records.flatMap((r) => [
+}
+
+/** The two rows of the bench table of a record: seconds per step and peak RSS. */
+function benchResults(r: PaperSizeRecord): BenchResult[] {
+  return [
     {
       metric: `paper-sizes.${r.name} (${r.model.preset}, batch 1 × ${SEQ_LEN})`,
       unit: "s/step",
@@ -406,7 +331,7 @@ export async function run(args: string[]): Promise<BenchResult[]> {
       reference: null,
       ratio: null,
     },
-  ]);
+  ];
 }
 
 if (import.meta.main) {

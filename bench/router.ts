@@ -29,7 +29,9 @@ import { readDocuments } from "../core/data/mod.ts";
 import {
   DEFAULT_ROUTER_TRAINING,
   type Router,
+  type RouterTrainOptions,
   sampleWindows,
+  type TrainingWindows,
   trainingWindows,
   trainOnWindows,
 } from "../core/routing/mod.ts";
@@ -177,77 +179,23 @@ export async function run(args: string[]): Promise<BenchResult[]> {
     t,
     i,
   ) => [t, CLASSES[ours.labels[i]!]!]);
-  const testSet = windowsOf(test, nTest, length, 101);
-  const oodSet = windowsOf(ood, nTest, length, 202);
-  const test32 = windowsOf(test, nTest, 32, 303);
+  const sets: TestSets = {
+    test: windowsOf(test, nTest, length, 101),
+    ood: windowsOf(ood, nTest, length, 202),
+    test32: windowsOf(test, nTest, 32, 303),
+  };
   const dir = await Deno.makeTempDir({ prefix: "moe-bench-router-" });
   try {
-    await Deno.writeTextFile(join(dir, "train.json"), JSON.stringify(base));
-    await Deno.writeTextFile(join(dir, "test.json"), JSON.stringify(testSet));
-    await Deno.writeTextFile(join(dir, "ood.json"), JSON.stringify(oodSet));
-    await Deno.writeTextFile(join(dir, "test32.json"), JSON.stringify(test32));
-    await Deno.writeTextFile(
-      join(dir, "train.txt"),
-      base.map(([t, y]) => `__label__${y} ${t.replace(/\s+/g, " ")}`).join("\n") + "\n",
-    );
-    // Calibration windows (from the train groups) are cut inside the timed training.
-    let t0 = performance.now();
-    const calibration = { texts: [] as string[], labels: [] as number[], weights: [] as number[] };
-    CLASSES.forEach((c, i) => {
-      const lengths = { min: options.minLength, max: options.maxLength };
-      for (
-        const t of sampleWindows(train.get(c)!, { count: 500, length: lengths, seed: 404 + i })
-      ) {
-        calibration.texts.push(t);
-        calibration.labels.push(i);
-      }
-    });
-    const { router } = trainOnWindows(CLASSES, ours, calibration, options);
-    const oursTrainS = (performance.now() - t0) / 1000;
-    const same = trainOnWindows(
-      CLASSES,
-      {
-        texts: ours.texts.slice(0, baseCount),
-        labels: ours.labels.slice(0, baseCount),
-        weights: ours.weights.slice(0, baseCount),
-      },
-      calibration,
-      options,
-    ).router;
-    // Best of 3 passes, as for scikit-learn: the box is shared, the fastest pass is the least
-    // disturbed one.
-    let bestPass = Infinity;
-    for (let pass = 0; pass < 3; pass++) {
-      t0 = performance.now();
-      for (const [t] of testSet) router.predictIndex(t);
-      bestPass = Math.min(bestPass, performance.now() - t0);
-    }
-    const oursPredPerS = testSet.length / (bestPass / 1000);
-    const sk = await new Deno.Command("/usr/bin/python3", {
-      args: ["-c", SKLEARN, dir],
-      env: { OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" },
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!sk.success) throw new Error(`scikit-learn failed: ${new TextDecoder().decode(sk.stderr)}`);
-    const s = JSON.parse(new TextDecoder().decode(sk.stdout)) as Record<string, number>;
-    const ft = await fasttext(dir, testSet, oodSet, test32);
-    const accOurs = accuracy(router, testSet), oodOurs = accuracy(router, oodSet);
-    const acc32 = accuracy(router, test32);
+    await writeBaselineInputs(dir, base, sets);
+    const trained = trainOurs(train, ours, baseCount, options);
+    const oursPredPerS = predictionsPerSecond(trained.router, sets.test);
+    const s = await sklearn(dir);
+    const ft = await fasttext(dir, sets.test, sets.ood, sets.test32);
+    const accOurs = accuracy(trained.router, sets.test),
+      oodOurs = accuracy(trained.router, sets.ood);
+    const acc32 = accuracy(trained.router, sets.test32);
     const n = `${length}ch`;
-    const row = (
-      metric: string,
-      unit: string,
-      o: number,
-      r: number,
-      higherIsBetter = true,
-    ): BenchResult => ({
-      metric,
-      unit,
-      ours: o,
-      reference: r,
-      ratio: higherIsBetter ? ratio(o, r) : ratio(r, o),
-    });
+    const oursTrainS = trained.seconds;
     return [
       row("router train time vs sklearn (cpu, 1 thread)", "s", oursTrainS, s.train_s!, false),
       row(
@@ -262,13 +210,13 @@ export async function run(args: string[]): Promise<BenchResult[]> {
       row(
         `router (same windows) accuracy held-out @${n} vs sklearn`,
         "fraction",
-        accuracy(same, testSet),
+        accuracy(trained.same, sets.test),
         s.acc_test!,
       ),
       row(
         `router (same windows) accuracy ood @${n} vs sklearn`,
         "fraction",
-        accuracy(same, oodSet),
+        accuracy(trained.same, sets.ood),
         s.acc_ood!,
       ),
       row("router train time vs fasttext (cpu, 1 thread)", "s", oursTrainS, ft.trainS, false),
@@ -280,4 +228,97 @@ export async function run(args: string[]): Promise<BenchResult[]> {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** The test windows: held-out corpus and out-of-distribution at `--length`, held-out at 32. */
+interface TestSets {
+  test: Labelled;
+  ood: Labelled;
+  test32: Labelled;
+}
+
+/** The windows scikit-learn reads (JSON) and fastText trains on (its `__label__` lines). */
+async function writeBaselineInputs(dir: string, base: Labelled, sets: TestSets): Promise<void> {
+  await Deno.writeTextFile(join(dir, "train.json"), JSON.stringify(base));
+  await Deno.writeTextFile(join(dir, "test.json"), JSON.stringify(sets.test));
+  await Deno.writeTextFile(join(dir, "ood.json"), JSON.stringify(sets.ood));
+  await Deno.writeTextFile(join(dir, "test32.json"), JSON.stringify(sets.test32));
+  await Deno.writeTextFile(
+    join(dir, "train.txt"),
+    base.map(([t, y]) => `__label__${y} ${t.replace(/\s+/g, " ")}`).join("\n") + "\n",
+  );
+}
+
+/**
+ * Ours, timed (calibration windows included), and ours on the baseline windows only ("same
+ * windows", untimed).
+ */
+function trainOurs(
+  train: Map<string, string[]>,
+  ours: TrainingWindows,
+  baseCount: number,
+  options: RouterTrainOptions,
+): { router: Router; same: Router; seconds: number } {
+  // Calibration windows (from the train groups) are cut inside the timed training.
+  const t0 = performance.now();
+  const calibration = { texts: [] as string[], labels: [] as number[], weights: [] as number[] };
+  CLASSES.forEach((c, i) => {
+    const lengths = { min: options.minLength, max: options.maxLength };
+    for (
+      const t of sampleWindows(train.get(c)!, { count: 500, length: lengths, seed: 404 + i })
+    ) {
+      calibration.texts.push(t);
+      calibration.labels.push(i);
+    }
+  });
+  const { router } = trainOnWindows(CLASSES, ours, calibration, options);
+  const seconds = (performance.now() - t0) / 1000;
+  const same = trainOnWindows(
+    CLASSES,
+    {
+      texts: ours.texts.slice(0, baseCount),
+      labels: ours.labels.slice(0, baseCount),
+      weights: ours.weights.slice(0, baseCount),
+    },
+    calibration,
+    options,
+  ).router;
+  return { router, same, seconds };
+}
+
+/**
+ * Windows classified per second. Best of 3 passes, as for scikit-learn: the box is shared, the
+ * fastest pass is the least disturbed one.
+ */
+function predictionsPerSecond(router: Router, set: Labelled): number {
+  let bestPass = Infinity;
+  for (let pass = 0; pass < 3; pass++) {
+    const t0 = performance.now();
+    for (const [t] of set) router.predictIndex(t);
+    bestPass = Math.min(bestPass, performance.now() - t0);
+  }
+  return set.length / (bestPass / 1000);
+}
+
+/** Runs {@linkcode SKLEARN} on the windows in `dir`: its train seconds, speed and accuracies. */
+async function sklearn(dir: string): Promise<Record<string, number>> {
+  const sk = await new Deno.Command("/usr/bin/python3", {
+    args: ["-c", SKLEARN, dir],
+    env: { OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!sk.success) throw new Error(`scikit-learn failed: ${new TextDecoder().decode(sk.stderr)}`);
+  return JSON.parse(new TextDecoder().decode(sk.stdout)) as Record<string, number>;
+}
+
+/** One comparison row, its ratio oriented so that > 1 means ours is better. */
+function row(
+  metric: string,
+  unit: string,
+  o: number,
+  r: number,
+  higherIsBetter = true,
+): BenchResult {
+  return { metric, unit, ours: o, reference: r, ratio: higherIsBetter ? ratio(o, r) : ratio(r, o) };
 }

@@ -90,118 +90,111 @@ export async function run(args: string[]): Promise<BenchResult[]> {
     const bytes = await sample(values.data, dir, mb);
     const total = [...bytes.values()].reduce((a, b) => a + b, 0);
     const label = `${(total / 1e6).toFixed(0)} MB, vocab ${vocab}`;
-
-    const ours = await timed(Deno.execPath(), [
-      "run",
-      "-A",
-      MAIN,
-      "tokenizer",
-      "train",
-      ...CLASSES.map((c) => join(dir, `${c}.jsonl`)),
-      "--vocab-size",
-      String(vocab),
-      "--out",
-      join(dir, "ours.json"),
-    ]);
-    const spm = await timed("spm_train", [
-      `--input=${CLASSES.map((c) => join(dir, `${c}.txt`)).join(",")}`,
-      `--model_prefix=${join(dir, "spm")}`,
-      "--model_type=bpe",
-      `--vocab_size=${vocab}`,
-      "--num_threads=2",
-    ]);
-
+    const trained = await trainBoth(dir, vocab);
     const encoded = await encodeOurs(dir, join(dir, "ours.json"));
-    let spmEncodeSeconds = 0;
-    const spmTokens = new Map<string, number>();
-    for (const cls of CLASSES) {
-      const out = join(dir, `${cls}.spm.ids`);
-      // The shell only redirects; spm_encode reads the file and writes the ids itself.
-      const { seconds } = await timed("bash", [
-        "-c",
-        `exec spm_encode --model='${join(dir, "spm.model")}' --output_format=id < '${
-          join(dir, `${cls}.txt`)
-        }' > '${out}'`,
-      ]);
-      spmEncodeSeconds += seconds;
-      spmTokens.set(cls, await countIds(out));
-    }
-
-    // The command end to end on a balanced copy of the sample (gunzip, encode on 2 workers, write).
-    const data = join(dir, "balanced");
-    await Deno.mkdir(data);
-    const { manifest } = await balance(data, {
-      inputs: new Map(CLASSES.map((c) => [c, [join(dir, `${c}.jsonl`)]])),
-      by: "bytes",
-      target: "min",
-      maxDiffPercent: 1000,
-      minChars: 0,
-      seed: 1,
-      split: [1, 0, 0],
-      command: [],
-    });
-    const datasetBytes = Object.values(manifest.files).reduce((sum, f) => sum + f.bytes, 0);
-    const command = await timed(Deno.execPath(), [
-      "run",
-      "-A",
-      MAIN,
-      "tokenizer",
-      "encode",
-      "--data",
-      data,
-      "--tokenizer",
-      join(dir, "ours.json"),
-      "--out",
-      join(dir, "tokens"),
-      "--threads",
-      "2",
-    ]);
-    const commandMBs = datasetBytes / 1e6 / command.seconds;
-
-    const results: BenchResult[] = [
+    const spm = await encodeSpm(dir);
+    const commandMBs = await encodeCommandMBs(dir);
+    const oursMBs = total / 1e6 / encoded.seconds, spmMBs = total / 1e6 / spm.seconds;
+    return [
       {
         metric: `train cpu wall time (${label})`,
         unit: "s",
-        ours: ours.seconds,
-        reference: spm.seconds,
-        ratio: ratio(spm.seconds, ours.seconds),
+        ours: trained.ours.seconds,
+        reference: trained.spm.seconds,
+        ratio: ratio(trained.spm.seconds, trained.ours.seconds),
       },
       {
         metric: "train cpu peak RSS",
         unit: "MB",
-        ours: ours.peakMB,
-        reference: spm.peakMB,
-        ratio: ratio(spm.peakMB, ours.peakMB),
+        ours: trained.ours.peakMB,
+        reference: trained.spm.peakMB,
+        ratio: ratio(trained.spm.peakMB, trained.ours.peakMB),
       },
+      {
+        metric: "encode cpu throughput (1 thread, read+encode+write)",
+        unit: "MB/s",
+        ours: oursMBs,
+        reference: spmMBs,
+        ratio: ratio(oursMBs, spmMBs),
+      },
+      {
+        metric: "encode cpu throughput (moe tokenizer encode --threads 2, end to end)",
+        unit: "MB/s",
+        ours: commandMBs,
+        reference: spmMBs,
+        ratio: ratio(commandMBs, spmMBs),
+      },
+      ...CLASSES.map((cls) => {
+        const b = bytes.get(cls)!;
+        const o = b / encoded.tokens.get(cls)!, s = b / spm.tokens.get(cls)!;
+        return {
+          metric: `compression ${cls}`,
+          unit: "bytes/token",
+          ours: o,
+          reference: s,
+          ratio: ratio(o, s),
+        };
+      }),
     ];
-    const oursMBs = total / 1e6 / encoded.seconds, spmMBs = total / 1e6 / spmEncodeSeconds;
-    results.push({
-      metric: "encode cpu throughput (1 thread, read+encode+write)",
-      unit: "MB/s",
-      ours: oursMBs,
-      reference: spmMBs,
-      ratio: ratio(oursMBs, spmMBs),
-    });
-    results.push({
-      metric: "encode cpu throughput (moe tokenizer encode --threads 2, end to end)",
-      unit: "MB/s",
-      ours: commandMBs,
-      reference: spmMBs,
-      ratio: ratio(commandMBs, spmMBs),
-    });
-    for (const cls of CLASSES) {
-      const b = bytes.get(cls)!;
-      const o = b / encoded.tokens.get(cls)!, s = b / spmTokens.get(cls)!;
-      results.push({
-        metric: `compression ${cls}`,
-        unit: "bytes/token",
-        ours: o,
-        reference: s,
-        ratio: ratio(o, s),
-      });
-    }
-    return results;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** Trains ours (`moe tokenizer train`) and SentencePiece on the sample, each as a subprocess. */
+async function trainBoth(dir: string, vocab: number) {
+  const ours = await timed(Deno.execPath(), [
+    ...["run", "-A", MAIN, "tokenizer", "train"],
+    ...CLASSES.map((c) => join(dir, `${c}.jsonl`)),
+    ...["--vocab-size", String(vocab), "--out", join(dir, "ours.json")],
+  ]);
+  const spm = await timed("spm_train", [
+    `--input=${CLASSES.map((c) => join(dir, `${c}.txt`)).join(",")}`,
+    `--model_prefix=${join(dir, "spm")}`,
+    "--model_type=bpe",
+    `--vocab_size=${vocab}`,
+    "--num_threads=2",
+  ]);
+  return { ours, spm };
+}
+
+/** Encodes each class with `spm_encode`: the seconds of all classes, and tokens per class. */
+async function encodeSpm(dir: string) {
+  let seconds = 0;
+  const tokens = new Map<string, number>();
+  for (const cls of CLASSES) {
+    const out = join(dir, `${cls}.spm.ids`);
+    // The shell only redirects; spm_encode reads the file and writes the ids itself.
+    const run = await timed("bash", [
+      "-c",
+      `exec spm_encode --model='${join(dir, "spm.model")}' --output_format=id < '${
+        join(dir, `${cls}.txt`)
+      }' > '${out}'`,
+    ]);
+    seconds += run.seconds;
+    tokens.set(cls, await countIds(out));
+  }
+  return { seconds, tokens };
+}
+
+/** The command end to end on a balanced copy of the sample (gunzip, encode on 2 workers, write). */
+async function encodeCommandMBs(dir: string): Promise<number> {
+  const data = join(dir, "balanced");
+  await Deno.mkdir(data);
+  const { manifest } = await balance(data, {
+    inputs: new Map(CLASSES.map((c) => [c, [join(dir, `${c}.jsonl`)]])),
+    by: "bytes",
+    target: "min",
+    maxDiffPercent: 1000,
+    minChars: 0,
+    seed: 1,
+    split: [1, 0, 0],
+    command: [],
+  });
+  const datasetBytes = Object.values(manifest.files).reduce((sum, f) => sum + f.bytes, 0);
+  const command = await timed(Deno.execPath(), [
+    ...["run", "-A", MAIN, "tokenizer", "encode", "--data", data],
+    ...["--tokenizer", join(dir, "ours.json"), "--out", join(dir, "tokens"), "--threads", "2"],
+  ]);
+  return datasetBytes / 1e6 / command.seconds;
 }

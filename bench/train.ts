@@ -1,7 +1,7 @@
 /**
  * `deno task bench train [--backends cpu,wasm] [--threads 2] [--steps 20] [--batch 16]`
  *
- * The teacher trainer end to end (`core/training`'s `train()`: shard reading, batching, the LR
+ * The teacher trainer end to end (`pipeline/training`'s `train()`: shard reading, batching, the LR
  * schedule, one fused step per batch, metrics) on the `bench` config (V 8192, ctx 128, d 256,
  * 4 layers, 4 heads, batch 16 × 128), against PyTorch (Debian `python3-torch`) training the same
  * model on the same threads (`_engine_torch.ts`'s script, its best step: a figure that flatters
@@ -21,7 +21,7 @@ import {
 import { torchGptTokensPerSecond } from "./_engine_torch.ts";
 import { type BackendName, openBackend } from "../core/runtime/mod.ts";
 import { benchTrainOptions, syntheticShards } from "./_synthetic.ts";
-import { train } from "../core/training/mod.ts";
+import { train } from "../pipeline/training/mod.ts";
 import { GPT_CONFIGS } from "../models/gpt.ts";
 
 const CFG = GPT_CONFIGS.bench;

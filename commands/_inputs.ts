@@ -3,12 +3,7 @@
  *
  * @module
  */
-import { UsageError } from "../core/cli/mod.ts";
-
-/** Commander collector for a repeatable option (`previous` is undefined for the first value). */
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
+import { UsageError } from "./_errors.ts";
 
 /**
  * Groups `CLASS=PATH` specs by class, keeping their order; a class may appear several times.

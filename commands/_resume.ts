@@ -9,14 +9,14 @@
  */
 import type { Command, Option } from "commander";
 import { resolve } from "node:path";
-import { UsageError } from "../core/cli/mod.ts";
-import { type AlphaRule, type DistillSettings, parseAlpha } from "../core/distill/mod.ts";
+import { UsageError } from "./_errors.ts";
+import { type AlphaRule, type DistillSettings, parseAlpha } from "../pipeline/distill/mod.ts";
 import {
   findResumePoint,
   resolveModel,
   type ResumePoint,
   type TrainOptions,
-} from "../core/training/mod.ts";
+} from "../pipeline/training/mod.ts";
 import type { RunFlags } from "./_training.ts";
 
 /**

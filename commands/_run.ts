@@ -4,8 +4,11 @@
  *
  * @module
  */
-import { Command, CommanderError, InvalidArgumentError } from "commander";
-import { describeOsErrors, exitCodeOf, installStopSignals } from "../core/cli/mod.ts";
+import { Command, CommanderError } from "commander";
+import { CLI_SPELLING, exitCodeOf } from "./_errors.ts";
+import { installStopSignals } from "./_stop_signals.ts";
+import { describeOsErrors } from "../core/files/mod.ts";
+import { SpelledError } from "../core/job/mod.ts";
 import { type Backend, openBackend, runtimeConfig } from "../core/runtime/mod.ts";
 
 /** Options every command accepts. */
@@ -31,7 +34,12 @@ export function action<A extends unknown[]>(
 }
 
 function reportAndExit(error: unknown, debug: boolean): never {
-  const message = error instanceof Error ? error.message : String(error);
+  // Code below commands/ names settings as the API does; the user sees flags.
+  const message = error instanceof SpelledError
+    ? error.describe(CLI_SPELLING)
+    : error instanceof Error
+    ? error.message
+    : String(error);
   // Deno's `No such file or directory (os error 2): readfile 'x'` → `Cannot read "x": no such …`.
   console.error(`moe: ${describeOsErrors(message)}`);
   if (debug && error instanceof Error && error.stack) console.error(error.stack);
@@ -41,22 +49,6 @@ function reportAndExit(error: unknown, debug: boolean): never {
 /** Prints a value as pretty JSON on stdout (the `--json` output of every command). */
 export function printJson(value: unknown): void {
   console.log(JSON.stringify(value, null, 2));
-}
-
-/** A commander argument parser for a number within [min, max]; bad values are usage errors. */
-export function numberIn(min: number, max: number, integer = false): (value: string) => number {
-  return (value: string) => {
-    const n = Number(value);
-    if (
-      value.trim() === "" || !Number.isFinite(n) || n < min || n > max ||
-      (integer && !Number.isInteger(n))
-    ) {
-      throw new InvalidArgumentError(
-        `expected ${integer ? "an integer" : "a number"} in [${min}, ${max}]`,
-      );
-    }
-    return n;
-  };
 }
 
 /** Adds the options every command has (`--json`, `--debug`) and the exit-code behaviour. */
@@ -106,6 +98,13 @@ function usageLine(message: string, cmd: Command): string {
   for (let c: Command | null = cmd; c; c = c.parent) path.unshift(c.name());
   return `moe: ${text.charAt(0).toUpperCase()}${text.slice(1)} (see "${path.join(" ")} --help")\n`;
 }
+
+/** Help text for `--backend`. */
+export const BACKEND_HELP =
+  "execution backend: auto (hardware WebGPU, else cpu, else wasm), webgpu, cpu or wasm";
+
+/** Help text for `--threads`. */
+export const THREADS_HELP = "host threads for the cpu and wasm backends (default: all cores)";
 
 /**
  * Opens the backend `--backend`/`--threads` ask for and tells the user, once on stderr, anything

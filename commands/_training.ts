@@ -2,22 +2,16 @@
  * The options every training command shares (`train`, `distill`, `train-moe`): the model, the
  * optimizer and its schedule, evaluation, checkpoints, backend, resume — one definition, so the
  * commands cannot drift apart — the run folder's lock, and the SIGINT/SIGTERM handling that
- * checkpoints before exiting.
+ * checkpoints before exiting. The distillation options are in `_distill_options.ts`.
  *
  * @module
  */
 import { type Command, Option } from "commander";
-import {
-  assertReplaceable,
-  createProgress,
-  onStopSignal,
-  type Progress,
-  SIGNAL_EXIT_CODES,
-  type StopRequest,
-  UsageError,
-} from "../core/cli/mod.ts";
+import { UsageError } from "./_errors.ts";
+import { createProgress } from "./_progress_bar.ts";
+import { assertReplaceable } from "../core/files/mod.ts";
+import { onStopSignal, type Progress, type StopRequest } from "../core/job/mod.ts";
 import { ADAMW_DEFAULTS } from "../core/optim/mod.ts";
-import { BACKEND_HELP, THREADS_HELP } from "../core/runtime/mod.ts";
 import { openTokens, type TokensManifest } from "../core/tokenizer/mod.ts";
 import {
   DECAYS,
@@ -30,17 +24,17 @@ import {
   type TrainContext,
   type TrainOptions,
   type TrainSummary,
-} from "../core/training/mod.ts";
-import {
-  type Alternation,
-  ALTERNATIONS,
-  type DistillSettings,
-  type LossSchedule,
-  parseAlpha,
-} from "../core/distill/mod.ts";
-import { KD_SCALES, type KDScale } from "../core/losses/mod.ts";
+} from "../pipeline/training/mod.ts";
 import { GPT_CONFIGS } from "../models/gpt.ts";
-import { type GlobalOptions, numberIn, openCommandBackend, printJson } from "./_run.ts";
+import type { DistillFlags } from "./_distill_options.ts";
+import {
+  BACKEND_HELP,
+  type GlobalOptions,
+  openCommandBackend,
+  printJson,
+  THREADS_HELP,
+} from "./_run.ts";
+import { integerIn, numberIn } from "./_option_values.ts";
 
 /** The flags {@linkcode addRunOptions} declares. */
 export interface RunFlags extends GlobalOptions {
@@ -73,42 +67,58 @@ export interface RunFlags extends GlobalOptions {
   force?: boolean;
 }
 
-/** An integer option parser within [min, max]. */
-export const int = (min: number, max: number): (value: string) => number =>
-  numberIn(min, max, true);
-
 /** Declares the shared options on `cmd`; `defaults` sets command-specific defaults. */
 export function addRunOptions(
   cmd: Command,
   defaults: { config: string; steps: number; lr: number },
 ): Command {
-  return cmd
+  const withData = cmd
     .option("--data <DIR>", "token shard directory (required unless --resume)")
     // Checked by the action, not by commander: commander would demand it of subcommands too.
     .option(
       "-o, --out <DIR>",
       "run directory, required: metrics.jsonl, latest, step-N/ checkpoints",
+    );
+  const withModel = addModelOptions(withData, defaults.config);
+  const withOptimizer = addOptimizerOptions(withModel, defaults);
+  return addEvalAndCheckpointOptions(withOptimizer)
+    .option("--backend <NAME>", BACKEND_HELP)
+    .option("--threads <N>", THREADS_HELP)
+    .option(
+      "--resume",
+      "continue the run in --out from its latest complete checkpoint (same loss curve); of the other flags only --steps, --data, --eval-every, --checkpoint-every and --keep may differ from the run's",
     )
+    .option("--force", "start afresh even if --out already holds a run");
+}
+
+/** The model: a preset or file, and the shape flags that override it. */
+function addModelOptions(cmd: Command, config: string): Command {
+  return cmd
     .option(
       "--config <NAME|FILE>",
       `model: ${Object.keys(GPT_CONFIGS).join(", ")} or a JSON file`,
-      defaults.config,
+      config,
     )
-    .option("--layers <N>", "transformer blocks (overrides --config)", int(1, 256))
-    .option("--d-model <N>", "residual width (overrides --config)", int(1, 65536))
-    .option("--heads <N>", "attention heads (overrides --config)", int(1, 1024))
-    .option("--ctx <N>", "context length (overrides --config)", int(2, 65536))
+    .option("--layers <N>", "transformer blocks (overrides --config)", integerIn(1, 256))
+    .option("--d-model <N>", "residual width (overrides --config)", integerIn(1, 65536))
+    .option("--heads <N>", "attention heads (overrides --config)", integerIn(1, 1024))
+    .option("--ctx <N>", "context length (overrides --config)", integerIn(2, 65536))
     .option(
       "--vocab-size <N>",
       "vocab size (default: the shards'; must match them)",
-      int(2, 2 ** 24),
-    )
-    .option("--batch <N>", "rows per micro-batch", int(1, 65536), 16)
-    .option("--seq-len <N>", "tokens per row (default: the context length)", int(1, 65536))
-    .option("--steps <N>", "optimizer steps", int(1, 1e9), defaults.steps)
+      integerIn(2, 2 ** 24),
+    );
+}
+
+/** The batch, the optimizer and its learning-rate schedule. */
+function addOptimizerOptions(cmd: Command, defaults: { steps: number; lr: number }): Command {
+  return cmd
+    .option("--batch <N>", "rows per micro-batch", integerIn(1, 65536), 16)
+    .option("--seq-len <N>", "tokens per row (default: the context length)", integerIn(1, 65536))
+    .option("--steps <N>", "optimizer steps", integerIn(1, 1e9), defaults.steps)
     .option("--lr <X>", "peak learning rate", numberIn(0, 10), defaults.lr)
     .option("--min-lr <X>", "final learning rate (default: lr / 10)", numberIn(0, 10))
-    .option("--warmup <N>", "linear warm-up steps (default: 5 % of --steps)", int(0, 1e9))
+    .option("--warmup <N>", "linear warm-up steps (default: 5 % of --steps)", integerIn(0, 1e9))
     .addOption(
       new Option("--decay <KIND>", "decay after warm-up").choices(DECAYS).default("cosine"),
     )
@@ -123,30 +133,28 @@ export function addRunOptions(
       "global gradient-norm clip (0: off)",
       numberIn(0, 1e9),
       ADAMW_DEFAULTS.clipNorm,
-    )
+    );
+}
+
+/** Evaluation, checkpoints, the seed and the shards' tokenizer. */
+function addEvalAndCheckpointOptions(cmd: Command): Command {
+  return cmd
     .option(
       "--eval-every <N>",
       "evaluate every N steps (0: phase ends and the end only)",
-      int(0, 1e9),
+      integerIn(0, 1e9),
       100,
     )
-    .option("--eval-rows <N>", "validation rows per class per evaluation", int(1, 1e9), 64)
+    .option("--eval-rows <N>", "validation rows per class per evaluation", integerIn(1, 1e9), 64)
     .option(
       "--checkpoint-every <N>",
       "checkpoint every N steps (0: at the end only)",
-      int(0, 1e9),
+      integerIn(0, 1e9),
       200,
     )
-    .option("--keep <N>", "checkpoints kept on disk", int(1, 1000), 1)
-    .option("--seed <N>", "seed of initialization and data order", int(0, 2 ** 32 - 1), 1)
-    .option("--tokenizer <FILE>", "tokenizer.json of the shards (default: the manifest's)")
-    .option("--backend <NAME>", BACKEND_HELP)
-    .option("--threads <N>", THREADS_HELP)
-    .option(
-      "--resume",
-      "continue the run in --out from its latest complete checkpoint (same loss curve); of the other flags only --steps, --data, --eval-every, --checkpoint-every and --keep may differ from the run's",
-    )
-    .option("--force", "start afresh even if --out already holds a run");
+    .option("--keep <N>", "checkpoints kept on disk", integerIn(1, 1000), 1)
+    .option("--seed <N>", "seed of initialization and data order", integerIn(0, 2 ** 32 - 1), 1)
+    .option("--tokenizer <FILE>", "tokenizer.json of the shards (default: the manifest's)");
 }
 
 /**
@@ -264,9 +272,10 @@ export async function withStopOnSignals<T>(
   const stop: StopRequest = { requested: false };
   const removeHandler = onStopSignal((signal) => {
     // A second signal does not wait for the checkpoint (locks go on `unload`).
-    if (stop.requested) Deno.exit(SIGNAL_EXIT_CODES[signal]);
+    if (stop.requested) return { action: "exit" };
     stop.requested = true;
     stop.signal = signal;
+    return { action: "finish" };
   });
   try {
     return await fn(stop, createProgress({ quiet: flags.json ?? false, unit: "tok" }));
@@ -348,68 +357,4 @@ export function printRunSummary(
     console.log(`  val ${cls}: loss ${v.loss.toFixed(3)}, perplexity ${v.ppl.toFixed(2)}`);
   }
   console.log(`checkpoint ${s.checkpoint}`);
-}
-
-/** The flags {@linkcode addDistillOptions} declares. */
-export interface DistillFlags {
-  teacher?: string;
-  kd: DistillSettings["kd"];
-  temperature: number;
-  alpha: string;
-  schedule: LossSchedule;
-  alternate: Alternation;
-  kdScale: KDScale;
-}
-
-/** Declares the distillation options (`moe distill`, `moe train-moe --teacher`). */
-export function addDistillOptions(cmd: Command, teacherHelp: string): Command {
-  return cmd
-    .option("--teacher <RUN>", teacherHelp)
-    .addOption(
-      new Option(
-        "--kd <DIR>",
-        "forward: KL(p_T‖q_S), mean-seeking; reverse: KL(q_S‖p_T), mode-seeking",
-      ).choices(["forward", "reverse"]).default("forward"),
-    )
-    .option(
-      "--temperature <T>",
-      "softmax temperature of both distributions",
-      numberIn(0.05, 100),
-      2,
-    )
-    .option(
-      "--alpha <X|RULE>",
-      "weight of CE in α·CE + (1−α)·KD: a number in [0, 1], adaptive (the paper's rule) or dwa (ours: balances the losses' rates)",
-      "0.5",
-    )
-    .addOption(
-      new Option(
-        "--schedule <KIND>",
-        "combined: α·CE + (1−α)·KD each step; alternating: CE alone and KD alone in turn (--alternate)",
-      ).choices(["combined", "alternating"]).default("combined"),
-    )
-    .addOption(
-      new Option(
-        "--alternate <HOW>",
-        "how alternating alternates: step (each class CE, KD, CE, … on its own steps) or micro-batch (CE on one half of every step, KD on the other, as the paper's code)",
-      ).choices(ALTERNATIONS).default("step"),
-    )
-    .addOption(
-      new Option(
-        "--kd-scale <HOW>",
-        "tau2: KD term × τ² (Hinton et al.); none: the plain KL at τ (the paper's code, at τ 1)",
-      ).choices(KD_SCALES).default("tau2"),
-    );
-}
-
-/** The loss settings of the distillation flags. */
-export function distillSettings(flags: DistillFlags): DistillSettings {
-  return {
-    kd: flags.kd,
-    temperature: flags.temperature,
-    alpha: parseAlpha(flags.alpha),
-    lossSchedule: flags.schedule,
-    alternate: flags.alternate,
-    kdScale: flags.kdScale,
-  };
 }

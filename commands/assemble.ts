@@ -4,10 +4,11 @@
  * @module
  */
 import type { Command } from "commander";
-import { UsageError } from "../core/cli/mod.ts";
-import { assembleBundle, type BundleManifest } from "../core/moe/mod.ts";
-import { collect } from "./_inputs.ts";
-import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
+import { UsageError } from "./_errors.ts";
+import { assembleBundle, type BundleManifest } from "../pipeline/moe/mod.ts";
+
+import { action, type GlobalOptions, printJson, standardCommand } from "./_run.ts";
+import { collect, numberIn } from "./_option_values.ts";
 
 interface AssembleFlags extends GlobalOptions {
   router: string;

@@ -4,7 +4,9 @@
  * @module
  */
 import { type Command, Option } from "commander";
-import { assertReplaceable, createProgress, UsageError, withAtomicDir } from "../core/cli/mod.ts";
+import { UsageError } from "./_errors.ts";
+import { createProgress } from "./_progress_bar.ts";
+import { assertReplaceable, withAtomicDir } from "../core/files/mod.ts";
 import {
   balance,
   type MeasureName,
@@ -12,8 +14,9 @@ import {
   NoDocumentFitsError,
   parseSplit,
 } from "../core/data/mod.ts";
-import { collect, parseClassInputs as parseInputs } from "./_inputs.ts";
-import { action, type GlobalOptions, numberIn, printJson, standardCommand } from "./_run.ts";
+import { parseClassInputs as parseInputs } from "./_inputs.ts";
+import { action, type GlobalOptions, printJson, standardCommand } from "./_run.ts";
+import { asUsageError, collect, integerIn, numberIn } from "./_option_values.ts";
 
 interface BalanceFlags extends GlobalOptions {
   input: string[];
@@ -57,17 +60,17 @@ export function balanceCommand(): Command {
     .option(
       "--min-chars <N>",
       "drop documents shorter than N characters",
-      numberIn(0, 1e12, true),
+      integerIn(0, 1e12),
       1,
     )
-    .option("--seed <N>", "seed for selection and splitting", numberIn(0, 2 ** 32 - 1, true), 1)
+    .option("--seed <N>", "seed for selection and splitting", integerIn(0, 2 ** 32 - 1), 1)
     .option("--split <TRAIN,VAL,TEST>", "split fractions by group", "0.98,0.01,0.01")
     .option("--tokenizer <FILE>", "tokenizer.json, for --by tokens")
     .option("--force", "replace the output directory if it exists")
     .addHelpText("after", EXAMPLES)
     .action(action(async (flags: BalanceFlags) => {
       const inputs = parseInputs(flags.input);
-      const split = usage(() => parseSplit(flags.split));
+      const split = await asUsageError(() => parseSplit(flags.split));
       const target = parseTarget(flags.target);
       if (flags.by === "tokens" && !flags.tokenizer) {
         throw new UsageError("--by tokens needs --tokenizer FILE");
@@ -98,14 +101,6 @@ export function balanceCommand(): Command {
       console.log(summaryTable(manifest.files, flags.by));
       console.log(`wrote ${flags.out}/manifest.json`);
     }));
-}
-
-function usage<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
 }
 
 /** Adds to a class no document fits the flags that would let one in (the core names none). */

@@ -6,32 +6,31 @@
  * @module
  */
 import type { Command } from "commander";
-import { assertReplaceable, createProgress, UsageError } from "../core/cli/mod.ts";
+import { UsageError } from "./_errors.ts";
+import { createProgress } from "./_progress_bar.ts";
+import { assertReplaceable } from "../core/files/mod.ts";
 import {
   buildTeacherCache,
   distill,
   type DistillSource,
   type DistillSummary,
   loadTeacher,
-} from "../core/distill/mod.ts";
+} from "../pipeline/distill/mod.ts";
 import { openTokens } from "../core/tokenizer/mod.ts";
-import type { ResumePoint, TrainOptions } from "../core/training/mod.ts";
+import type { ResumePoint, TrainOptions } from "../pipeline/training/mod.ts";
 import {
   action,
+  BACKEND_HELP,
   type GlobalOptions,
-  numberIn,
   openCommandBackend,
   printJson,
   standardCommand,
+  THREADS_HELP,
 } from "./_run.ts";
 import {
-  addDistillOptions,
   addDropoutOption,
   addRunOptions,
-  type DistillFlags,
-  distillSettings,
   freshRunOptions,
-  int,
   printRunSummary,
   requireData,
   requireOut,
@@ -39,8 +38,9 @@ import {
   runTraining,
   withDropout,
 } from "./_training.ts";
+import { addDistillOptions, type DistillFlags, distillSettings } from "./_distill_options.ts";
 import { distillRules, dropoutRule, resumeRun } from "./_resume.ts";
-import { BACKEND_HELP, THREADS_HELP } from "../core/runtime/mod.ts";
+import { integerIn, numberIn } from "./_option_values.ts";
 
 interface Flags extends RunFlags, DistillFlags {
   cache?: string;
@@ -174,10 +174,15 @@ function cacheCommand(): Command {
     .requiredOption("--data <DIR>", "token shard directory (the teacher's tokenizer)")
     .requiredOption("-o, --out <DIR>", "cache directory to create")
     .option("--lang <A,B,…|all>", "classes to cache", "all")
-    .option("--top-k <K>", "tokens kept per position (the rest is one bucket)", int(1, 1 << 24), 32)
+    .option(
+      "--top-k <K>",
+      "tokens kept per position (the rest is one bucket)",
+      integerIn(1, 1 << 24),
+      32,
+    )
     .option("--temperature <T>", "temperature the students will use", numberIn(0.05, 100), 2)
-    .option("--seq-len <N>", "window length (default: the teacher's context)", int(1, 65536))
-    .option("--batch <N>", "windows per teacher run", int(1, 65536), 16)
+    .option("--seq-len <N>", "window length (default: the teacher's context)", integerIn(1, 65536))
+    .option("--batch <N>", "windows per teacher run", integerIn(1, 65536), 16)
     .option("--backend <NAME>", BACKEND_HELP)
     .option("--threads <N>", THREADS_HELP)
     .option("--force", "replace an existing cache")
@@ -188,60 +193,69 @@ Examples:
   moe distill cache --teacher runs/teacher --data data/tokens --out cache/teacher
   moe distill cache --teacher runs/teacher --data data/tokens --lang fr,de --top-k 64 --out cache/fr-de`,
     )
-    .action(action(async (flags: CacheFlags) => {
-      if (flags.force) {
-        await assertReplaceable(flags.out, { kind: "dir", inputs: [flags.teacher, flags.data] });
-      }
-      const manifest = await openTokens(flags.data);
-      const classes = flags.lang === "all"
-        ? manifest.classes
-        : flags.lang.split(",").map((c) => c.trim());
-      const unknown = classes.filter((c) => !manifest.classes.includes(c));
-      if (unknown.length > 0) {
-        throw new UsageError(
-          `Invalid --lang "${flags.lang}": "${flags.data}" has ${manifest.classes.join(", ")}`,
-        );
-      }
-      const teacher = await loadTeacher(flags.teacher);
-      const { backend } = await openCommandBackend(flags);
-      const started = performance.now();
-      const m = await buildTeacherCache({
-        teacher,
-        data: flags.data,
-        classes,
-        ...(flags.seqLen !== undefined ? { seqLen: flags.seqLen } : {}),
-        topK: flags.topK,
-        temperature: flags.temperature,
-        batch: flags.batch,
-        backend,
-        out: flags.out,
-        replace: flags.force ?? false,
-        progress: createProgress({ quiet: flags.json ?? false, unit: "tok" }),
-      });
-      const seconds = (performance.now() - started) / 1000;
-      const positions = Object.values(m.classes).reduce((s, c) => s + c.windows * m.seqLen, 0);
-      const summary = {
-        out: flags.out,
-        classes: m.classes,
-        positions,
-        bytes: m.bytes,
-        mbPerMillionTokens: m.bytes / positions,
-        seconds,
-        tokensPerSecond: positions / seconds,
-        backend: backend.description,
-      };
-      if (flags.json) return printJson(summary);
-      console.log(
-        `cached the teacher's top-${m.topK} at τ ${m.temperature} for ${positions} positions of ${
-          Object.keys(m.classes).join(", ")
-        } in ${seconds.toFixed(1)} s (${
-          Math.round(summary.tokensPerSecond)
-        } tokens/s on ${summary.backend})`,
-      );
-      console.log(
-        `${(m.bytes / 1e6).toFixed(1)} MB (${
-          summary.mbPerMillionTokens.toFixed(0)
-        } MB per million tokens) in ${flags.out}`,
-      );
-    }));
+    .action(action(buildCache));
+}
+
+/** Checks `--lang` against the shards, runs the teacher over them and prints the cache's size. */
+async function buildCache(flags: CacheFlags): Promise<void> {
+  if (flags.force) {
+    await assertReplaceable(flags.out, { kind: "dir", inputs: [flags.teacher, flags.data] });
+  }
+  const classes = await cacheClasses(flags);
+  const teacher = await loadTeacher(flags.teacher);
+  const { backend } = await openCommandBackend(flags);
+  const started = performance.now();
+  const m = await buildTeacherCache({
+    teacher,
+    data: flags.data,
+    classes,
+    ...(flags.seqLen !== undefined ? { seqLen: flags.seqLen } : {}),
+    topK: flags.topK,
+    temperature: flags.temperature,
+    batch: flags.batch,
+    backend,
+    out: flags.out,
+    replace: flags.force ?? false,
+    progress: createProgress({ quiet: flags.json ?? false, unit: "tok" }),
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const positions = Object.values(m.classes).reduce((s, c) => s + c.windows * m.seqLen, 0);
+  const summary = {
+    out: flags.out,
+    classes: m.classes,
+    positions,
+    bytes: m.bytes,
+    mbPerMillionTokens: m.bytes / positions,
+    seconds,
+    tokensPerSecond: positions / seconds,
+    backend: backend.description,
+  };
+  if (flags.json) return printJson(summary);
+  console.log(
+    `cached the teacher's top-${m.topK} at τ ${m.temperature} for ${positions} positions of ${
+      Object.keys(m.classes).join(", ")
+    } in ${seconds.toFixed(1)} s (${
+      Math.round(summary.tokensPerSecond)
+    } tokens/s on ${summary.backend})`,
+  );
+  console.log(
+    `${(m.bytes / 1e6).toFixed(1)} MB (${
+      summary.mbPerMillionTokens.toFixed(0)
+    } MB per million tokens) in ${flags.out}`,
+  );
+}
+
+/** The classes `--lang` names (all: the shards'), each checked to be in the shards. */
+async function cacheClasses(flags: CacheFlags): Promise<string[]> {
+  const manifest = await openTokens(flags.data);
+  const classes = flags.lang === "all"
+    ? manifest.classes
+    : flags.lang.split(",").map((c) => c.trim());
+  const unknown = classes.filter((c) => !manifest.classes.includes(c));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `Invalid --lang "${flags.lang}": "${flags.data}" has ${manifest.classes.join(", ")}`,
+    );
+  }
+  return classes;
 }

@@ -7,7 +7,8 @@
  */
 import { join } from "node:path";
 import { type Command, Option } from "commander";
-import { createProgress, UsageError } from "../core/cli/mod.ts";
+import { UsageError } from "./_errors.ts";
+import { createProgress } from "./_progress_bar.ts";
 import { SPLITS } from "../core/data/mod.ts";
 import {
   BUNDLE_FORMAT,
@@ -22,18 +23,19 @@ import {
   scoreText,
   scoreTextWithBundle,
   type TextScore,
-} from "../core/moe/mod.ts";
-import { BACKEND_HELP, THREADS_HELP } from "../core/runtime/mod.ts";
+} from "../pipeline/moe/mod.ts";
 import { loadTokenizer } from "../core/tokenizer/mod.ts";
-import { readGPTCheckpoint } from "../core/training/mod.ts";
+import { readGPTCheckpoint } from "../pipeline/training/mod.ts";
 import {
   action,
+  BACKEND_HELP,
   type GlobalOptions,
-  numberIn,
   openCommandBackend,
   printJson,
   standardCommand,
+  THREADS_HELP,
 } from "./_run.ts";
+import { collect, integerIn } from "./_option_values.ts";
 
 interface EvalFlags extends GlobalOptions {
   data?: string;
@@ -48,8 +50,6 @@ interface EvalFlags extends GlobalOptions {
   mix: MixMode;
   average: string[];
 }
-
-const int = (min: number, max: number) => numberIn(min, max, true);
 
 /** The `eval` command. */
 export function evalCommand(): Command {
@@ -69,9 +69,13 @@ export function evalCommand(): Command {
       ),
     )
     .option("--teacher <RUN>", "also evaluate this teacher run, checkpoint or Hugging Face folder")
-    .option("--rows <N>", "sequences per class", int(1, 1e7), 64)
-    .option("--batch <N>", "sequences (windows of --text) per graph run", int(1, 4096), 8)
-    .option("--seq-len <N>", "tokens per sequence (default: the smallest context)", int(1, 65536))
+    .option("--rows <N>", "sequences per class", integerIn(1, 1e7), 64)
+    .option("--batch <N>", "sequences (windows of --text) per graph run", integerIn(1, 4096), 8)
+    .option(
+      "--seq-len <N>",
+      "tokens per sequence (default: the smallest context)",
+      integerIn(1, 65536),
+    )
     .option("--backend <NAME>", BACKEND_HELP)
     .option("--threads <N>", THREADS_HELP)
     .addOption(
@@ -83,7 +87,7 @@ export function evalCommand(): Command {
     .option(
       "--average <A,B,…>",
       "a bundle's experts averaged uniformly (classes, common, all), e.g. en,py or all,common; repeatable",
-      (value: string, previous: string[]) => [...previous, value],
+      collect,
       [],
     )
     .addHelpText(
@@ -122,62 +126,85 @@ Examples:
         );
       }
       const bundle = await isBundleDir(dir);
-      if (!bundle && flags.mix === "router") {
-        throw new UsageError(`Invalid --mix router for "${dir}": soft routing needs a MoE bundle`);
-      }
-      if (flags.average.length > 0 && (!bundle || flags.text !== undefined)) {
-        throw new UsageError(
-          `Invalid --average for "${dir}"${
-            flags.text !== undefined ? " with --text" : ""
-          }: it averages a bundle's experts on --data shards`,
-        );
-      }
-      if (flags.text !== undefined && (flags.teacher !== undefined || flags.mix === "router")) {
-        const flag = flags.teacher !== undefined ? "--teacher" : "--mix router";
-        throw new UsageError(`Invalid ${flag} with --text: it applies to --data shards`);
-      }
-      if (flags.text !== undefined) {
-        const text = await Deno.readTextFile(flags.text);
-        const { backend } = await openCommandBackend(flags);
-        const options = { batch: flags.batch, backend };
-        let score: TextScore;
-        if (bundle) score = await scoreTextWithBundle(await loadBundle(dir), text, options);
-        else {
-          const model = await readGPTCheckpoint(dir);
-          const tokenizer = await loadTokenizer(join(model.dir, "tokenizer.json"));
-          score = await scoreText(
-            { config: model.config.model, values: model.values },
-            tokenizer,
-            text,
-            options,
-          );
-        }
-        return printTextScore(dir, flags, score, backend.description);
-      }
-      const { backend } = await openCommandBackend(flags);
-      const options = {
-        data: flags.data!,
-        split: flags.split,
-        rows: flags.rows,
-        batch: flags.batch,
-        ...(flags.seqLen !== undefined ? { seqLen: flags.seqLen } : {}),
-        ...(flags.teacher !== undefined ? { teacher: flags.teacher } : {}),
-        backend,
-        mix: flags.mix,
-        progress: createProgress({ quiet: flags.json ?? false }),
-      };
-      const report: EvalReport = bundle
-        ? await evaluateBundleWithAverages(dir, flags.average, options)
-        : await evaluateModel(await readGPTCheckpoint(dir), options);
-      if (flags.json) {
-        const what = bundle ? { bundle: dir } : { model: dir };
-        return printJson({ ...what, backend: backend.description, ...report });
-      }
-      console.log(
-        `${dir} on ${flags.data} (${flags.split}, ${report.seqLen} tokens per sequence), loss / perplexity:`,
-      );
-      console.log(formatEvalTable(report));
+      checkEvalFlags(dir, bundle, flags);
+      if (flags.text !== undefined) return await evaluateText(dir, bundle, flags.text, flags);
+      await evaluateShards(dir, bundle, flags.data!, flags);
     }));
+}
+
+/** The flags that need a bundle (`--mix router`, `--average`) or `--data` shards. */
+function checkEvalFlags(dir: string, bundle: boolean, flags: EvalFlags): void {
+  if (!bundle && flags.mix === "router") {
+    throw new UsageError(`Invalid --mix router for "${dir}": soft routing needs a MoE bundle`);
+  }
+  if (flags.average.length > 0 && (!bundle || flags.text !== undefined)) {
+    throw new UsageError(
+      `Invalid --average for "${dir}"${
+        flags.text !== undefined ? " with --text" : ""
+      }: it averages a bundle's experts on --data shards`,
+    );
+  }
+  if (flags.text !== undefined && (flags.teacher !== undefined || flags.mix === "router")) {
+    const flag = flags.teacher !== undefined ? "--teacher" : "--mix router";
+    throw new UsageError(`Invalid ${flag} with --text: it applies to --data shards`);
+  }
+}
+
+/** `--text`: the file's loss and perplexity under the model or bundle. */
+async function evaluateText(
+  dir: string,
+  bundle: boolean,
+  path: string,
+  flags: EvalFlags,
+): Promise<void> {
+  const text = await Deno.readTextFile(path);
+  const { backend } = await openCommandBackend(flags);
+  const options = { batch: flags.batch, backend };
+  let score: TextScore;
+  if (bundle) score = await scoreTextWithBundle(await loadBundle(dir), text, options);
+  else {
+    const model = await readGPTCheckpoint(dir);
+    const tokenizer = await loadTokenizer(join(model.dir, "tokenizer.json"));
+    score = await scoreText(
+      { config: model.config.model, values: model.values },
+      tokenizer,
+      text,
+      options,
+    );
+  }
+  printTextScore(dir, flags, score, backend.description);
+}
+
+/** `--data`: the per-class table of the bundle's rows, or of the one model. */
+async function evaluateShards(
+  dir: string,
+  bundle: boolean,
+  data: string,
+  flags: EvalFlags,
+): Promise<void> {
+  const { backend } = await openCommandBackend(flags);
+  const options = {
+    data,
+    split: flags.split,
+    rows: flags.rows,
+    batch: flags.batch,
+    ...(flags.seqLen !== undefined ? { seqLen: flags.seqLen } : {}),
+    ...(flags.teacher !== undefined ? { teacher: flags.teacher } : {}),
+    backend,
+    mix: flags.mix,
+    progress: createProgress({ quiet: flags.json ?? false }),
+  };
+  const report: EvalReport = bundle
+    ? await evaluateBundleWithAverages(dir, flags.average, options)
+    : await evaluateModel(await readGPTCheckpoint(dir), options);
+  if (flags.json) {
+    const what = bundle ? { bundle: dir } : { model: dir };
+    return printJson({ ...what, backend: backend.description, ...report });
+  }
+  console.log(
+    `${dir} on ${data} (${flags.split}, ${report.seqLen} tokens per sequence), loss / perplexity:`,
+  );
+  console.log(formatEvalTable(report));
 }
 
 /** Evaluates a bundle, with the uniform averages `--average` asks for (checked on its experts). */

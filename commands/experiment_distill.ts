@@ -7,7 +7,7 @@
  * @module
  */
 import { type Command, Option } from "commander";
-import { parseAlpha } from "../core/distill/mod.ts";
+import { parseAlpha } from "../pipeline/distill/mod.ts";
 import { KD_SCALES, type KDScale } from "../core/losses/mod.ts";
 import {
   alphaExperiment,
@@ -17,8 +17,8 @@ import {
   type Experiment,
   lossScheduleExperiment,
   type Stats,
-} from "../core/experiments/mod.ts";
-import { action, numberIn, printJson } from "./_run.ts";
+} from "../studies/mod.ts";
+import { action, printJson } from "./_run.ts";
 import {
   addScaleOptions,
   type ExperimentFlags,
@@ -26,11 +26,10 @@ import {
   modelOverrides,
   overview,
   printOverview,
-  run,
+  runWithFlags,
   type ScaleFlags,
-} from "./experiment.ts";
-
-const int = (min: number, max: number) => numberIn(min, max, true);
+} from "./_experiment_common.ts";
+import { integerIn, numberIn } from "./_option_values.ts";
 
 interface DistillExperimentFlags extends ExperimentFlags, ScaleFlags {
   data: string;
@@ -49,10 +48,10 @@ interface DistillExperimentFlags extends ExperimentFlags, ScaleFlags {
 
 /** The overrides both experiments take: [flags, help, parser]. */
 const OVERRIDES: [string, string, (v: string) => number][] = [
-  ["--teacher-steps <N>", "steps of the teacher trained when no --teacher", int(1, 1e9)],
-  ["--steps <N>", "optimizer steps per student", int(1, 1e9)],
+  ["--teacher-steps <N>", "steps of the teacher trained when no --teacher", integerIn(1, 1e9)],
+  ["--steps <N>", "optimizer steps per student", integerIn(1, 1e9)],
   ["--temperature <T>", "softmax temperature of the KD term", numberIn(0.05, 100)],
-  ["--evals <N>", "evaluations (and checkpoints) per student", int(1, 1000)],
+  ["--evals <N>", "evaluations (and checkpoints) per student", integerIn(1, 1000)],
 ];
 
 /** A distillation experiment's subcommand: the shared flags and the scale overrides. */
@@ -108,7 +107,7 @@ async function runAndPrint(
   flags: DistillExperimentFlags,
   claim: { key: string; text: string },
 ): Promise<void> {
-  const outcome = await run(exp, await params(flags), flags);
+  const outcome = await runWithFlags(exp, await params(flags), flags);
   const results = outcome.report as Results;
   if (flags.json) return printJson({ out: flags.out, ...overview(outcome), results });
   printOverview(flags, outcome);

@@ -6,15 +6,11 @@
  * @module
  */
 import type { Command } from "commander";
-import type { DistillSettings } from "../core/distill/mod.ts";
-import {
-  moeVariantsExperiment,
-  moeVariantsParams,
-  PAPER_DISTILL,
-} from "../core/experiments/mod.ts";
-import type { VariantsClaim } from "../core/experiments/mod.ts";
-import { addDistillOptions, type DistillFlags, distillSettings } from "./_training.ts";
-import { action, numberIn, printJson } from "./_run.ts";
+import type { DistillSettings } from "../pipeline/distill/mod.ts";
+import { moeVariantsExperiment, moeVariantsParams, PAPER_DISTILL } from "../studies/mod.ts";
+import type { VariantsClaim } from "../studies/mod.ts";
+import { addDistillOptions, type DistillFlags, distillSettings } from "./_distill_options.ts";
+import { action, printJson } from "./_run.ts";
 import {
   addScaleOptions,
   type ExperimentFlags,
@@ -22,9 +18,10 @@ import {
   modelOverrides,
   overview,
   printOverview,
-  run,
+  runWithFlags,
   type ScaleFlags,
-} from "./experiment.ts";
+} from "./_experiment_common.ts";
+import { integerIn } from "./_option_values.ts";
 
 interface MoEVariantsFlags extends ExperimentFlags, DistillFlags, ScaleFlags {
   data: string;
@@ -33,8 +30,6 @@ interface MoEVariantsFlags extends ExperimentFlags, DistillFlags, ScaleFlags {
   stepsPerClass?: number;
   teacherSteps?: number;
 }
-
-const int = (min: number, max: number) => numberIn(min, max, true);
 
 /** The `moe-variants` subcommand. */
 export function moeVariantsCommand(): Command {
@@ -48,12 +43,12 @@ export function moeVariantsCommand(): Command {
     .option(
       "--steps-per-class <N>",
       "steps of --batch rows per class, every variant (overrides the scale)",
-      int(1, 1e9),
+      integerIn(1, 1e9),
     )
     .option(
       "--teacher-steps <N>",
       "steps of the teacher trained when no --teacher is given",
-      int(1, 1e9),
+      integerIn(1, 1e9),
     );
   return addDistillOptions(
     addScaleOptions(cmd, "students' "),
@@ -90,7 +85,7 @@ Examples:
         ...modelOverrides(flags),
         evalRows: flags.evalRows,
       });
-      const outcome = await run(moeVariantsExperiment, params, flags);
+      const outcome = await runWithFlags(moeVariantsExperiment, params, flags);
       const { claim, summary } = outcome.report as {
         claim: VariantsClaim;
         summary: Record<string, { title: string; ppl: { mean: number; std: number; n: number } }>;

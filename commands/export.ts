@@ -2,21 +2,22 @@
  * `moe export`: write a trained model in another format — Hugging Face GPT-2 folders (loadable by
  * `transformers`' `GPT2LMHeadModel`) or the plain ONNX inference model. A JEET / MoE-CE run or a
  * bundle exports one folder per expert, with the router and `moe-bundle.json`
- * (`core/export/moe_hf.ts`).
+ * (`pipeline/hf/moe_hf.ts`).
  *
  * @module
  */
 import { join } from "node:path";
 import { type Command, Option } from "commander";
-import { assertReplaceable, UsageError, withAtomicDir } from "../core/cli/mod.ts";
+import { UsageError } from "./_errors.ts";
+import { assertReplaceable, withAtomicDir } from "../core/files/mod.ts";
 import {
   type MoEExportSource,
   readMoEExportSource,
   withRouter,
   writeHfGpt2Folder,
   writeMoEHfExport,
-} from "../core/export/mod.ts";
-import { readGPTCheckpoint } from "../core/training/mod.ts";
+} from "../pipeline/hf/mod.ts";
+import { readGPTCheckpoint } from "../pipeline/training/mod.ts";
 import { buildGPTInference } from "../models/gpt.ts";
 import { action, type GlobalOptions, printJson, standardCommand } from "./_run.ts";
 

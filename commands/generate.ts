@@ -5,24 +5,27 @@
  * @module
  */
 import { type Command, Option } from "commander";
-import { UsageError } from "../core/cli/mod.ts";
+import { UsageError } from "./_errors.ts";
 import {
   generate,
   type GenerateResult,
+  type OpenedModel,
   openModel,
   type SamplingOptions,
   TokenTextStream,
-} from "../core/generate/mod.ts";
-import { MIX_MODES, type MixMode } from "../core/moe/mod.ts";
-import { BACKEND_HELP, THREADS_HELP } from "../core/runtime/mod.ts";
+} from "../pipeline/generate/mod.ts";
+import { MIX_MODES, type MixMode } from "../pipeline/moe/mod.ts";
+import { type Backend } from "../core/runtime/mod.ts";
 import {
   action,
+  BACKEND_HELP,
   type GlobalOptions,
-  numberIn,
   openCommandBackend,
   printJson,
   standardCommand,
+  THREADS_HELP,
 } from "./_run.ts";
+import { integerIn, numberIn } from "./_option_values.ts";
 
 interface GenerateFlags extends GlobalOptions {
   maxTokens: number;
@@ -38,8 +41,6 @@ interface GenerateFlags extends GlobalOptions {
   mix: MixMode;
 }
 
-const int = (min: number, max: number) => numberIn(min, max, true);
-
 /** The `generate` command. */
 export function generateCommand(): Command {
   return standardCommand("generate", "Continue a prompt with a trained model (KV-cache decoding)")
@@ -51,16 +52,20 @@ export function generateCommand(): Command {
       "[PROMPT]",
       "text to continue; empty or omitted: start a new document (<|endoftext|>)",
     )
-    .option("-n, --max-tokens <N>", "most tokens to generate", int(1, 1e6), 128)
+    .option("-n, --max-tokens <N>", "most tokens to generate", integerIn(1, 1e6), 128)
     .option("--temperature <X>", "softmax temperature; 0: greedy (argmax)", numberIn(0, 100), 0.8)
-    .option("--top-k <N>", "sample among the k most likely tokens (0: all)", int(0, 1e7), 40)
+    .option("--top-k <N>", "sample among the k most likely tokens (0: all)", integerIn(0, 1e7), 40)
     .option(
       "--top-p <X>",
       "sample in the smallest set of probability ≥ p (1: all)",
       numberIn(0, 1),
       0.95,
     )
-    .option("--seed <N>", "random seed (default: random; --json reports it)", int(0, 2 ** 32 - 1))
+    .option(
+      "--seed <N>",
+      "random seed (default: random; --json reports it)",
+      integerIn(0, 2 ** 32 - 1),
+    )
     .option("--backend <NAME>", BACKEND_HELP)
     .option("--threads <N>", THREADS_HELP)
     .option("--no-cache", "recompute the whole window for every token (slow; for checking)")
@@ -97,78 +102,103 @@ Examples:
   moe generate .demo/moe "x = 1" --expert py
   moe generate .demo/moe "Der Hund und le chat" --mix router --json   # soft routing`,
     )
-    .action(action(async (model: string, prompt: string | undefined, flags: GenerateFlags) => {
-      if (flags.topP === 0) throw new UsageError("Invalid --top-p 0: expected a number in (0, 1]");
-      for (const [flag, value] of [["--expert", flags.expert], ["--fallback", flags.fallback]]) {
-        // Checked here too (the bundle loader does) so that it fails before the model loads.
-        if (flags.mix === "router" && value !== undefined) {
-          throw new UsageError(`Invalid ${flag} with --mix router: soft routing uses every expert`);
-        }
-      }
-      const sampling: SamplingOptions = {
-        temperature: flags.temperature,
-        topK: flags.topK,
-        topP: flags.topP,
-        seed: flags.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!,
-      };
-      const { backend } = await openCommandBackend(flags);
-      const opened = await openModel(model, backend, {
-        mode: flags.cache ? "cache" : "recompute",
-        prompt: prompt ?? "",
-        ...(flags.expert !== undefined ? { expert: flags.expert } : {}),
-        ...(flags.fallback !== undefined ? { fallback: flags.fallback } : {}),
-        mix: flags.mix,
-      });
-      if (opened.route && !flags.json && Deno.stderr.isTerminal()) {
-        const { weights, by, rule } = opened.route;
-        const stacks = Object.entries(weights).map(([name, w]) => `${name} ${w.toFixed(2)}`);
-        console.error(`[${stacks.join(" + ")} (${by}${rule ? `, ${rule}` : ""})]`);
-      }
-      const { decoder, tokenizer, eotId } = opened;
-      try {
-        const text = prompt ?? "";
-        const ids = Array.from(tokenizer.encode(text));
-        const stream = new TokenTextStream(tokenizer);
-        const out = new TextEncoder();
-        let generated = "";
-        const onToken = async (id: number) => {
-          const piece = stream.push(id);
-          generated += piece;
-          if (!flags.json && piece) await Deno.stdout.write(out.encode(piece));
-        };
-        const options = { maxTokens: flags.maxTokens, eotId, sampling };
-        // Empty prompt: the loop starts from <|endoftext|>, the start of a new document.
-        const result = await generate(decoder, ids, options, onToken);
-        const rest = stream.flush();
-        generated += rest;
-        if (result.truncated > 0) {
-          console.error(
-            `moe: warning: the prompt has ${ids.length} tokens; kept the last ${result.promptTokens} ` +
-              `(context ${decoder.contextLength}, --max-tokens ${flags.maxTokens})`,
-          );
-        }
-        if (flags.json) {
-          return printJson({
-            ...jsonSummary(text, generated, result, sampling, backend.description, opened.dir),
-            ...(opened.route ? { route: opened.route } : {}),
-          });
-        }
-        await Deno.stdout.write(out.encode(rest + "\n"));
-        if (Deno.stderr.isTerminal()) {
-          console.error(
-            `[${result.tokens.length} tokens, ${
-              result.stop === "eot" ? "<|endoftext|>" : "max tokens"
-            }; ` +
-              `first token ${result.firstTokenMs.toFixed(0)} ms, ${
-                result.tokensPerSecond.toFixed(1)
-              } tokens/s ` +
-              `on ${backend.name}; seed ${sampling.seed}]`,
-          );
-        }
-      } finally {
-        await decoder.dispose();
-      }
-    }));
+    .action(action(runGenerate));
+}
+
+/** Opens the model (a bundle routes the prompt), generates, and disposes of the decoder. */
+async function runGenerate(
+  model: string,
+  prompt: string | undefined,
+  flags: GenerateFlags,
+): Promise<void> {
+  checkGenerateFlags(flags);
+  const sampling: SamplingOptions = {
+    temperature: flags.temperature,
+    topK: flags.topK,
+    topP: flags.topP,
+    seed: flags.seed ?? crypto.getRandomValues(new Uint32Array(1))[0]!,
+  };
+  const { backend } = await openCommandBackend(flags);
+  const opened = await openModel(model, backend, {
+    mode: flags.cache ? "cache" : "recompute",
+    prompt: prompt ?? "",
+    ...(flags.expert !== undefined ? { expert: flags.expert } : {}),
+    ...(flags.fallback !== undefined ? { fallback: flags.fallback } : {}),
+    mix: flags.mix,
+  });
+  if (opened.route && !flags.json && Deno.stderr.isTerminal()) {
+    const { weights, by, rule } = opened.route;
+    const stacks = Object.entries(weights).map(([name, w]) => `${name} ${w.toFixed(2)}`);
+    console.error(`[${stacks.join(" + ")} (${by}${rule ? `, ${rule}` : ""})]`);
+  }
+  try {
+    await streamGeneration(opened, prompt ?? "", flags, sampling, backend);
+  } finally {
+    await opened.decoder.dispose();
+  }
+}
+
+/** The flag combinations commander cannot check. */
+function checkGenerateFlags(flags: GenerateFlags): void {
+  if (flags.topP === 0) throw new UsageError("Invalid --top-p 0: expected a number in (0, 1]");
+  for (const [flag, value] of [["--expert", flags.expert], ["--fallback", flags.fallback]]) {
+    // Checked here too (the bundle loader does) so that it fails before the model loads.
+    if (flags.mix === "router" && value !== undefined) {
+      throw new UsageError(`Invalid ${flag} with --mix router: soft routing uses every expert`);
+    }
+  }
+}
+
+/**
+ * Generates from `text`, writing each piece to stdout as it comes (or, with `--json`, the whole
+ * result at the end), then the timings on a terminal.
+ */
+async function streamGeneration(
+  opened: OpenedModel,
+  text: string,
+  flags: GenerateFlags,
+  sampling: SamplingOptions,
+  backend: Backend,
+): Promise<void> {
+  const { decoder, tokenizer, eotId } = opened;
+  const ids = Array.from(tokenizer.encode(text));
+  const stream = new TokenTextStream(tokenizer);
+  const out = new TextEncoder();
+  let generated = "";
+  const onToken = async (id: number) => {
+    const piece = stream.push(id);
+    generated += piece;
+    if (!flags.json && piece) await Deno.stdout.write(out.encode(piece));
+  };
+  const options = { maxTokens: flags.maxTokens, eotId, sampling };
+  // Empty prompt: the loop starts from <|endoftext|>, the start of a new document.
+  const result = await generate(decoder, ids, options, onToken);
+  const rest = stream.flush();
+  generated += rest;
+  if (result.truncated > 0) {
+    console.error(
+      `moe: warning: the prompt has ${ids.length} tokens; kept the last ${result.promptTokens} ` +
+        `(context ${decoder.contextLength}, --max-tokens ${flags.maxTokens})`,
+    );
+  }
+  if (flags.json) {
+    return printJson({
+      ...jsonSummary(text, generated, result, sampling, backend.description, opened.dir),
+      ...(opened.route ? { route: opened.route } : {}),
+    });
+  }
+  await Deno.stdout.write(out.encode(rest + "\n"));
+  if (Deno.stderr.isTerminal()) {
+    console.error(
+      `[${result.tokens.length} tokens, ${
+        result.stop === "eot" ? "<|endoftext|>" : "max tokens"
+      }; ` +
+        `first token ${result.firstTokenMs.toFixed(0)} ms, ${
+          result.tokensPerSecond.toFixed(1)
+        } tokens/s ` +
+        `on ${backend.name}; seed ${sampling.seed}]`,
+    );
+  }
 }
 
 function jsonSummary(

@@ -6,8 +6,8 @@
  * @module
  */
 import { Command } from "commander";
-import { assertReplaceable, withAtomicDir } from "../core/cli/mod.ts";
-import { importHfGpt2 } from "../core/training/mod.ts";
+import { assertReplaceable, withAtomicDir } from "../core/files/mod.ts";
+import { importHfGpt2 } from "../pipeline/training/mod.ts";
 import { action, type GlobalOptions, printJson, standardCommand } from "./_run.ts";
 
 interface ImportFlags extends GlobalOptions {

@@ -5,15 +5,14 @@
  * @module
  */
 import { type Command, Option } from "commander";
-import { UsageError } from "../core/cli/mod.ts";
+import { UsageError } from "./_errors.ts";
 import { openTokens } from "../core/tokenizer/mod.ts";
-import { type Schedule, SCHEDULES, train, type TrainOptions } from "../core/training/mod.ts";
+import { type Schedule, SCHEDULES, train, type TrainOptions } from "../pipeline/training/mod.ts";
 import { action, standardCommand } from "./_run.ts";
 import {
   addDropoutOption,
   addRunOptions,
   freshRunOptions,
-  int,
   printRunSummary,
   requireData,
   requireOut,
@@ -22,6 +21,7 @@ import {
   withDropout,
 } from "./_training.ts";
 import { dropoutRule, resumeRun } from "./_resume.ts";
+import { integerIn } from "./_option_values.ts";
 
 interface TrainFlags extends RunFlags {
   accumulate: number;
@@ -37,7 +37,7 @@ export function trainCommand(): Command {
     "Train a GPT-2 teacher on token shards (moe tokenizer encode)",
   );
   return addDropoutOption(addRunOptions(cmd, { config: "gpt2-small", steps: 1000, lr: 6e-4 }))
-    .option("--accumulate <N>", "micro-batches per optimizer step", int(1, 65536), 1)
+    .option("--accumulate <N>", "micro-batches per optimizer step", integerIn(1, 65536), 1)
     .addOption(
       new Option(
         "--schedule <KIND>",

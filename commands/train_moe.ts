@@ -5,29 +5,28 @@
  * @module
  */
 import { type Command, Option } from "commander";
-import { UsageError } from "../core/cli/mod.ts";
+import { UsageError } from "./_errors.ts";
 import {
   MOE_CHECKPOINT_FORMAT,
   type MoECheckpointConfig,
   type MoEDistill,
   trainMoE,
-} from "../core/moe/mod.ts";
+} from "../pipeline/moe/mod.ts";
 import { openTokens } from "../core/tokenizer/mod.ts";
-import type { TrainOptions, TrainSummary } from "../core/training/mod.ts";
+import type { TrainOptions, TrainSummary } from "../pipeline/training/mod.ts";
 import type { GPTConfig } from "../models/gpt.ts";
 import { MOE_VARIANTS, type MoEConfig, type MoEVariant } from "../models/moe.ts";
+import { hasCommonStack } from "../models/moe_variant_specs.ts";
 import { action, printJson, standardCommand } from "./_run.ts";
 import {
-  addDistillOptions,
   addRunOptions,
-  type DistillFlags,
-  distillSettings,
   freshRunOptions,
   requireData,
   requireOut,
   type RunFlags,
   runTraining,
 } from "./_training.ts";
+import { addDistillOptions, type DistillFlags, distillSettings } from "./_distill_options.ts";
 import { distillRules, resumeRun } from "./_resume.ts";
 
 /** How the shared LM head is made (`GPTConfig.head`). */
@@ -158,7 +157,7 @@ function report(moe: MoEConfig, s: TrainSummary, backend: string, json: boolean)
   );
   for (const [cls, v] of Object.entries(s.val)) {
     console.log(
-      `  val ${cls} (its expert${moe.variant === "moe-ce" ? " + common" : ""}): loss ${
+      `  val ${cls} (its expert${hasCommonStack(moe.variant) ? " + common" : ""}): loss ${
         v.loss.toFixed(3)
       }, perplexity ${v.ppl.toFixed(2)}`,
     );

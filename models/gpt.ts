@@ -8,23 +8,16 @@
  */
 import {
   add,
-  cast,
   encode,
-  equal,
   erf,
   gather,
   gemm,
   Graph,
-  greater,
   layerNorm,
-  matMul,
   mul,
-  reduceSum,
   reshape,
   slice,
-  softmax,
   split,
-  sub,
   tanh,
   type Tensor,
   transpose,
@@ -38,9 +31,17 @@ import {
 } from "../core/optim/mod.ts";
 import { dropout, DROPOUT_KEY } from "./dropout.ts";
 import { type GPTConfig, gptParamSpecs, initGPT } from "./gpt_config.ts";
+import {
+  cachedAttention,
+  causalAttention,
+  type Drop,
+  type KVCacheInput,
+  type LayerKV,
+} from "./gpt_attention.ts";
 
 export * from "./gpt_config.ts";
 export { DROPOUT_KEY, dropoutKey } from "./dropout.ts";
+export type { KVCacheInput, LayerKV } from "./gpt_attention.ts";
 
 /** Batch geometry and parameter values of a built graph. */
 export interface GPTBuildOptions extends DeclareOptions {
@@ -63,30 +64,6 @@ function gelu(x: Tensor, activation: GPTConfig["activation"]): Tensor {
   const c = Math.sqrt(2 / Math.PI);
   const u = mul(x, add(mul(mul(x, x), 0.044715 * c), c)); // c · (x + 0.044715 x³)
   return mul(mul(x, 0.5), add(tanh(u), 1));
-}
-
-const masks = new WeakMap<Graph, Map<number, Tensor>>();
-
-/**
- * Causal additive mask `[T, T]`: 0 on and below the diagonal, −1e9 above; one per graph and
- * length, shared by every model in the graph (a student and its teacher).
- */
-function causalMask(g: Graph, T: number): Tensor {
-  const byLength = masks.get(g) ?? new Map<number, Tensor>();
-  masks.set(g, byLength);
-  let mask = byLength.get(T);
-  if (!mask) {
-    const m = new Float32Array(T * T);
-    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
-    mask = g.constant(
-      m,
-      [T, T],
-      "float32",
-      byLength.size === 0 ? "causal_mask" : `causal_mask_${T}`,
-    );
-    byLength.set(T, mask);
-  }
-  return mask;
 }
 
 /** Looks up a declared parameter by its config name (`wte`, `h0.attn.qkv.w`, …). */
@@ -132,25 +109,6 @@ export function declareGPTParams(g: Graph, cfg: GPTConfig, opts: DeclareOptions 
   };
 }
 
-/**
- * Keys and values of one attention layer. Keys are kept transposed, so `q · Kᵀ` is a plain MatMul
- * with no Transpose in the training graph or in the decode step.
- */
-export interface LayerKV {
-  /** Keys `[B, nh, hs, S]`. */
-  k: Tensor;
-  /** Values `[B, nh, S, hs]`. */
-  v: Tensor;
-}
-
-/** What a decode graph reads: where its tokens go and every layer's cache over the context. */
-export interface KVCacheInput {
-  /** int64 `[1]`: the position of the first of the `T` tokens (the others follow it). */
-  position: Tensor;
-  /** One entry per layer: keys `[B, nh, hs, ctx]`, values `[B, nh, ctx, hs]`. */
-  past: readonly LayerKV[];
-}
-
 /** Final hidden states and the keys/values every layer attended to. */
 export interface HiddenWithCache {
   /** `[B·T, C]`, after the final LayerNorm. */
@@ -166,57 +124,6 @@ export interface HiddenWithCache {
    * writes into it.
    */
   current: LayerKV[];
-}
-
-/**
- * Attention of one layer over its queries `[B, nh, T, hs]`, this step's keys `[B, nh, hs, T]` and
- * values `[B, nh, T, hs]`: returns the attended values `[B, nh, T, hs]` and what it attended to.
- */
-type Attend = (l: number, q: Tensor, kT: Tensor, v: Tensor) => { y: Tensor; kv: LayerKV };
-
-/** Drops activation `x` at dropout site `site` (identity without dropout). */
-type Drop = (x: Tensor, site: number) => Tensor;
-
-/**
- * Causal self-attention within the `T` tokens (training, full recompute, prefill from zero); the
- * attention probabilities of layer `l` go through `drop` at site `1 + 3l`.
- */
-function causalAttention(g: Graph, T: number, drop: Drop): Attend {
-  const mask = causalMask(g, T);
-  return (l, q, kT, v) => {
-    const att = softmax(add(matMul(q, kT), mask), -1); // [B, nh, T, hs] · [B, nh, hs, T] → [B, nh, T, T]
-    const y = matMul(drop(att, 1 + 3 * l), v); // [B, nh, T, T] · [B, nh, T, hs] → [B, nh, T, hs]
-    return { y, kv: { k: kT, v } };
-  };
-}
-
-/**
- * Attention over a fixed-size cache (static shapes): the `T` new keys and values are written at
- * `position … position+T−1` by a one-hot blend (`cache · keep + W · new`, plain Mul/MatMul/Add
- * that every execution provider runs), and token `t` sees cache slots `j ≤ position + t`; slots
- * beyond are masked whatever they hold.
- */
-function cachedAttention(g: Graph, cfg: GPTConfig, T: number, cache: KVCacheInput): Attend {
-  const ctx = cfg.contextLength;
-  if (cache.past.length !== cfg.layers) {
-    throw new RangeError(`Cannot build GPT: ${cache.past.length} cached layers for ${cfg.layers}`);
-  }
-  // Positions as float32: small integers compare exactly, and WebGPU keeps float math on the GPU.
-  const start = cast(cache.position, "float32"); // [1]
-  const rows = add(g.constant(Float32Array.from({ length: T }, (_, t) => t), [T, 1]), start); // [T, 1]
-  const cols = g.constant(Float32Array.from({ length: ctx }, (_, j) => j), [1, ctx]); // [1, ctx]
-  const mask = mul(cast(greater(cols, rows), "float32"), -1e9); // [T, ctx]: −1e9 where slot j > position + t
-  const w = cast(equal(cols, rows), "float32"); // [T, ctx]: 1 where slot j = position + t
-  const wT = transpose(w, [1, 0]); // [T, ctx] → [ctx, T]
-  const keepRow = sub(1, reduceSum(w, [0], true)); // [1, ctx]: 0 at the written slots
-  const keepCol = transpose(keepRow, [1, 0]); // [1, ctx] → [ctx, 1]
-  return (l, q, kT, v) => {
-    const past = cache.past[l]!;
-    const k = add(mul(past.k, keepRow), matMul(kT, w)); // [B, nh, hs, T] · [T, ctx] → [B, nh, hs, ctx]
-    const vc = add(mul(past.v, keepCol), matMul(wT, v)); // [ctx, T] · [B, nh, T, hs] → [B, nh, ctx, hs]
-    const att = softmax(add(matMul(q, k), mask), -1); // [B, nh, T, hs] · [B, nh, hs, ctx] → [B, nh, T, ctx]
-    return { y: matMul(att, vc), kv: { k, v: vc } }; // [B, nh, T, ctx] · [B, nh, ctx, hs] → [B, nh, T, hs]
-  };
 }
 
 /**
@@ -236,7 +143,7 @@ function cachedAttention(g: Graph, cfg: GPTConfig, T: number, cache: KVCacheInpu
  *
  * @param tokens `[B, T]` int64 token ids.
  * @param p The parameters (see {@linkcode declareGPTParams}).
- * @param cache Where the tokens go and the cache they attend to (see `models/gpt_decode.ts`).
+ * @param cache Where the tokens go and the cache they attend to (see `models/gpt_kv_cache.ts`).
  * @param dropoutKey The int64 scalar key of the dropout masks (see `models/dropout.ts`).
  * @returns Hidden states `[B·T, C]` and per-layer keys/values.
  * @throws {RangeError} If `T` exceeds the context or the cache has the wrong number of layers.

@@ -44,12 +44,14 @@ import {
   lmHead,
   type ParamLookup,
 } from "./gpt.ts";
+import {
+  commonWeights,
+  hasCommonStack,
+  type MoEVariant,
+  SHARED_PARTS,
+} from "./moe_variant_specs.ts";
 
-/** The two jointly trained variants. */
-export type MoEVariant = "jeet" | "moe-ce";
-
-/** The variants `--variant` accepts. */
-export const MOE_VARIANTS: readonly MoEVariant[] = ["jeet", "moe-ce"];
+export { MOE_VARIANTS, type MoEVariant } from "./moe_variant_specs.ts";
 
 /** Name of the stack every input goes through in MoE-CE. */
 export const COMMON = "common";
@@ -60,6 +62,7 @@ export interface MoEConfig {
   model: GPTConfig;
   /** One expert stack per class, in router order. */
   classes: string[];
+  /** A jointly trained variant; what it is made of is its entry in `MOE_VARIANT_SPECS`. */
   variant: MoEVariant;
 }
 
@@ -90,7 +93,7 @@ export function checkMoEConfig(cfg: MoEConfig): void {
 }
 
 /**
- * The stacks of a MoE: the classes, then `common` for MoE-CE.
+ * The stacks of a MoE: the classes, then `common` when the variant has a common stack (MoE-CE).
  *
  * @example
  * ```ts
@@ -101,7 +104,7 @@ export function checkMoEConfig(cfg: MoEConfig): void {
  * ```
  */
 export function moeMembers(cfg: MoEConfig): string[] {
-  return cfg.variant === "moe-ce" ? [...cfg.classes, COMMON] : [...cfg.classes];
+  return hasCommonStack(cfg.variant) ? [...cfg.classes, COMMON] : [...cfg.classes];
 }
 
 /**
@@ -115,7 +118,7 @@ export function moeMembers(cfg: MoEConfig): string[] {
  * ```
  */
 export function isSharedParam(name: string): boolean {
-  return name === "wte" || name === LM_HEAD;
+  return (SHARED_PARTS as readonly string[]).includes(name);
 }
 
 /** The MoE parameter name of a stack's GPT parameter (shared ones as they are, the rest prefixed). */
@@ -242,12 +245,14 @@ export function moeClassLogits(
     );
   }
   const shared = declareShared(g, cfg.model, memberValues(cfg.model, values, cls));
-  const members = cfg.variant === "moe-ce" ? [cls, COMMON] : [cls];
+  const common = hasCommonStack(cfg.variant);
+  const members = common ? [cls, COMMON] : [cls];
   const stacks = members.map((m) =>
     declareStack(g, cfg.model, memberValues(cfg.model, values, m), `${m}.`, shared)
   );
+  const weights = common ? commonWeights(cfg.variant) : [1]; // routed, common
   const head = headWeight(cfg.model, shared); // `wte` or `lm_head`, [V, C]
-  return lmHead(meanHidden(g, cfg.model, tokens, stacks), head); // [B·T, C] · headᵀ → [B·T, V]
+  return lmHead(meanHidden(g, cfg.model, tokens, stacks, weights), head); // [B·T, C] · headᵀ → [B·T, V]
 }
 
 /**
@@ -284,7 +289,8 @@ export function moeClassLoss(
  * The whole MoE as one inference graph any ONNX Runtime can run: inputs `tokens` `[1, ctx]`
  * int64 and `weights` `[K]` float32 (one per class: one-hot = hard routing, router
  * probabilities = soft routing), output `logits` `[1, ctx, V]` from
- * `head(Σₖ wₖ·hₖ)` (JEET) or `head(½·Σₖ wₖ·hₖ + ½·h_common)` (MoE-CE). It runs every stack;
+ * `head(Σₖ wₖ·hₖ)` (JEET) or, with a common stack, `head(½·Σₖ wₖ·hₖ + ½·h_common)` (MoE-CE:
+ * its spec's `commonShare`). It runs every stack;
  * routed inference runs the per-expert files of a bundle instead.
  */
 export function buildMoEInference(
@@ -300,11 +306,13 @@ export function buildMoEInference(
   const stacks = members.map((m) =>
     declareStack(g, cfg.model, memberValues(cfg.model, values, m), `${m}.`, shared)
   );
+  const common = hasCommonStack(cfg.variant);
+  const [routedShare, commonShare] = commonWeights(cfg.variant);
   const ws = cfg.classes.map((_, k) => {
     const wk = reshape(slice(weights, [k], [k + 1], [0]), []); // [K] → [1] → []
-    return cfg.variant === "moe-ce" ? mul(wk, 0.5) : wk; // [K] → []
+    return common ? mul(wk, routedShare) : wk; // [] · routed share
   });
-  if (cfg.variant === "moe-ce") ws.push(g.scalar(0.5));
+  if (common) ws.push(g.scalar(commonShare));
   const logits = lmHead(
     meanHidden(g, cfg.model, tokens, stacks, ws),
     headWeight(cfg.model, shared),

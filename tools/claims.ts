@@ -13,7 +13,7 @@ import {
   readStudyReports,
   sameTable,
   withClaimsTable,
-} from "../core/experiments/claims_table.ts";
+} from "../studies/claims_table.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const readmePath = join(root, "README.md");

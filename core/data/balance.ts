@@ -10,18 +10,14 @@
  * @module
  */
 import { join } from "node:path";
-import { type Progress, silentProgress } from "../cli/progress.ts";
-import { Column, KeySet64 } from "./columns.ts";
-import { contentKey, seededUnit } from "./content_hash.ts";
-import {
-  type ClassStats,
-  type DatasetFile,
-  type DatasetManifest,
-  MANIFEST_VERSION,
-} from "./dataset.ts";
+import { InvalidRequest, type Progress, silentProgress } from "../job/mod.ts";
+import { addSizes, type ClassScan, scanClass, sizeColumn, sizesOf } from "./_class_scan.ts";
+import { KeySet64 } from "./columns.ts";
+import { seededUnit } from "./content_hash.ts";
+import { type DatasetFile, type DatasetManifest, MANIFEST_VERSION } from "./dataset.ts";
 import { type Document, inputSize, readDocuments } from "./documents.ts";
 import { JsonlGzWriter } from "./jsonl_writer.ts";
-import { countChars, measure, type MeasureName, type Sizes, utf8Length } from "./measure.ts";
+import { type MeasureName, type Sizes, utf8Length } from "./measure.ts";
 import { NoDocumentFitsError, resolveTarget, selectToTarget, smallestSize } from "./select.ts";
 import { assignGroups, SPLITS } from "./split.ts";
 
@@ -51,20 +47,6 @@ export interface BalanceResult {
   warnings: string[];
 }
 
-/** What pass 1 remembers of one class: about 30 bytes per document, no text. */
-interface ClassScan {
-  /** One flag per valid document read: 1 if kept (not a duplicate, long enough). */
-  kept: Column<Uint8Array>;
-  /** The rest is per kept document. */
-  priority: Column<Float64Array>;
-  chars: Column<Float64Array>;
-  bytes: Column<Float64Array>;
-  tokens: Column<Float64Array>;
-  group: Column<Int32Array>;
-  groupNames: string[];
-  stats: ClassStats;
-}
-
 /**
  * Balances `options.inputs` into `outDir` (which must exist and be empty; the command wraps this
  * in an atomic directory).
@@ -92,7 +74,10 @@ interface ClassScan {
  */
 export async function balance(outDir: string, options: BalanceOptions): Promise<BalanceResult> {
   if (options.by === "tokens" && !options.countTokens) {
-    throw new TypeError("Balancing by tokens needs a tokenizer (--tokenizer FILE)");
+    throw new InvalidRequest(
+      (s) => `Balancing by tokens needs a tokenizer (${s.option("tokenizer", "FILE")})`,
+      { option: "tokenizer" },
+    );
   }
   const progress = options.progress ?? silentProgress;
   const warnings: string[] = [];
@@ -107,53 +92,13 @@ export async function balance(outDir: string, options: BalanceOptions): Promise<
     scans.set(cls, await scanClass(cls, paths, seen, options, (n) => progress.update(read += n)));
   }
   progress.stop();
-
-  // An empty class first: with --target min it would make the target 0 for every other class.
-  for (const [cls, scan] of scans) {
-    if (scan.priority.length === 0) {
-      throw new Error(
-        `Class "${cls}" is empty: no usable documents in ${
-          scan.stats.inputs.map((p) => `"${p}"`).join(", ")
-        }`,
-      );
-    }
-  }
+  checkNoEmptyClass(scans);
 
   // Cut every class to the target, then split its groups.
   const available = [...scans.values()].map((s) => measureOf(s.stats.available, options.by));
   const target = resolveTarget(options.target, available);
-  const cap = target * (1 + options.maxDiffPercent / 100);
-  const plans = new Map<string, { selected: Uint8Array; groupSplit: Uint8Array }>();
-  for (const [cls, scan] of scans) {
-    const sizes = sizeColumn(scan, options.by);
-    const { selected, total } = selectToTarget(scan.priority.view(), sizes, target, cap);
-    const has = measureOf(scan.stats.available, options.by);
-    if (!selected.includes(1)) {
-      // Never leave a class silently empty: it has text, only none of its documents is small
-      // enough for the target and the allowed excess.
-      throw new NoDocumentFitsError({
-        cls,
-        by: options.by,
-        available: has,
-        documents: sizes.length,
-        smallest: smallestSize(sizes),
-        target,
-        maxDiffPercent: options.maxDiffPercent,
-      });
-    }
-    if (total < target) {
-      warnings.push(
-        has < target
-          ? `Class "${cls}" has only ${total} ${options.by}, below the target ${target}`
-          : `Class "${cls}" has ${has} ${options.by} but only ${total} fit the target ${target} + ` +
-            `${options.maxDiffPercent} %: its other documents are larger`,
-      );
-    }
-    plans.set(cls, {
-      selected,
-      groupSplit: splitGroups(cls, scan, selected, sizes, options, warnings),
-    });
-  }
+  const plans = new Map<string, ClassPlan>();
+  for (const [cls, scan] of scans) plans.set(cls, planClass(cls, scan, target, options, warnings));
 
   // Pass 2: write what was kept.
   const files: Record<string, DatasetFile> = {};
@@ -176,7 +121,82 @@ export async function balance(outDir: string, options: BalanceOptions): Promise<
   }
   progress.stop();
 
-  const manifest: DatasetManifest = {
+  const manifest = manifestOf(options, target, scans, files);
+  await Deno.writeTextFile(join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  return { manifest, warnings };
+}
+
+/**
+ * Throws for a class without usable documents, before any target is computed: with `--target
+ * min` it would make the target 0 for every other class.
+ */
+function checkNoEmptyClass(scans: ReadonlyMap<string, ClassScan>): void {
+  for (const [cls, scan] of scans) {
+    if (scan.priority.length === 0) {
+      throw new Error(
+        `Class "${cls}" is empty: no usable documents in ${
+          scan.stats.inputs.map((p) => `"${p}"`).join(", ")
+        }`,
+      );
+    }
+  }
+}
+
+/** Which kept documents of a class are written, and the split of each of its groups. */
+interface ClassPlan {
+  selected: Uint8Array;
+  groupSplit: Uint8Array;
+}
+
+/**
+ * Cuts one class to the target (plus the allowed excess) and assigns its groups to splits; warns
+ * when the class falls short of the target.
+ *
+ * @throws {NoDocumentFitsError} If no document of the class fits.
+ */
+function planClass(
+  cls: string,
+  scan: ClassScan,
+  target: number,
+  options: BalanceOptions,
+  warnings: string[],
+): ClassPlan {
+  const cap = target * (1 + options.maxDiffPercent / 100);
+  const sizes = sizeColumn(scan, options.by);
+  const { selected, total } = selectToTarget(scan.priority.view(), sizes, target, cap);
+  const has = measureOf(scan.stats.available, options.by);
+  if (!selected.includes(1)) {
+    // Never leave a class silently empty: it has text, only none of its documents is small
+    // enough for the target and the allowed excess.
+    throw new NoDocumentFitsError({
+      cls,
+      by: options.by,
+      available: has,
+      documents: sizes.length,
+      smallest: smallestSize(sizes),
+      target,
+      maxDiffPercent: options.maxDiffPercent,
+    });
+  }
+  if (total < target) {
+    warnings.push(
+      has < target
+        ? `Class "${cls}" has only ${total} ${options.by}, below the target ${target}`
+        : `Class "${cls}" has ${has} ${options.by} but only ${total} fit the target ${target} + ` +
+          `${options.maxDiffPercent} %: its other documents are larger`,
+    );
+  }
+  return { selected, groupSplit: splitGroups(cls, scan, selected, sizes, options, warnings) };
+}
+
+/** The manifest of a balanced dataset: the options, each class's statistics and every file. */
+function manifestOf(
+  options: BalanceOptions,
+  target: number,
+  scans: ReadonlyMap<string, ClassScan>,
+  files: Record<string, DatasetFile>,
+): DatasetManifest {
+  return {
     format: "moe-balanced-dataset",
     version: MANIFEST_VERSION,
     command: options.command,
@@ -195,66 +215,6 @@ export async function balance(outDir: string, options: BalanceOptions): Promise<
     files,
     ...(options.tokenizer ? { tokenizer: options.tokenizer } : {}),
   };
-  await Deno.writeTextFile(join(outDir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
-  return { manifest, warnings };
-}
-
-async function scanClass(
-  cls: string,
-  paths: string[],
-  seen: KeySet64,
-  options: BalanceOptions,
-  onBytes: (n: number) => void,
-): Promise<ClassScan> {
-  const zero =
-    (): Sizes => (options.countTokens
-      ? { docs: 0, chars: 0, bytes: 0, tokens: 0 }
-      : { docs: 0, chars: 0, bytes: 0 });
-  const scan: ClassScan = {
-    kept: new Column(Uint8Array),
-    priority: new Column(Float64Array),
-    chars: new Column(Float64Array),
-    bytes: new Column(Float64Array),
-    tokens: new Column(Float64Array),
-    group: new Column(Int32Array),
-    groupNames: [],
-    stats: {
-      inputs: paths,
-      read: 0,
-      duplicates: 0,
-      tooShort: 0,
-      invalidUtf8: 0,
-      available: zero(),
-      selected: zero(),
-    },
-  };
-  const groupIndex = new Map<string, number>();
-  const onInvalidUtf8 = () => scan.stats.invalidUtf8++;
-  for (const path of paths) {
-    for await (const doc of readDocuments(path, { onBytes, onInvalidUtf8 })) {
-      scan.stats.read++;
-      const key = contentKey(doc.text);
-      const tooShort = countChars(doc.text) < options.minChars;
-      const duplicate = !tooShort && !seen.add(key.hi, key.lo);
-      scan.kept.push(tooShort || duplicate ? 0 : 1);
-      if (tooShort) scan.stats.tooShort++;
-      if (duplicate) scan.stats.duplicates++;
-      if (tooShort || duplicate) continue;
-      let g = groupIndex.get(doc.group);
-      if (g === undefined) {
-        g = scan.groupNames.push(doc.group) - 1;
-        groupIndex.set(doc.group, g);
-      }
-      const sizes = measure(doc.text, options.countTokens);
-      scan.priority.push(seededUnit(options.seed, cls, `${key.hi}:${key.lo}`));
-      scan.chars.push(sizes.chars);
-      scan.bytes.push(sizes.bytes);
-      scan.tokens.push(sizes.tokens ?? 0);
-      scan.group.push(g);
-      addSizes(scan.stats.available, sizes);
-    }
-  }
-  return scan;
 }
 
 function splitGroups(
@@ -288,7 +248,7 @@ async function writeClass(
   cls: string,
   paths: string[],
   scan: ClassScan,
-  plan: { selected: Uint8Array; groupSplit: Uint8Array },
+  plan: ClassPlan,
   options: BalanceOptions,
   onBytes: (n: number) => void,
 ): Promise<Record<string, DatasetFile>> {
@@ -352,24 +312,6 @@ function changedInput(path: string): Error {
 
 function measureOf(sizes: Sizes, by: MeasureName): number {
   return sizes[by] ?? 0;
-}
-
-function sizeColumn(scan: ClassScan, by: MeasureName): ArrayLike<number> {
-  if (by === "docs") return new Float64Array(scan.chars.length).fill(1);
-  return scan[by].view();
-}
-
-function sizesOf(scan: ClassScan, i: number, options: BalanceOptions): Sizes {
-  const sizes: Sizes = { docs: 1, chars: scan.chars.get(i)!, bytes: scan.bytes.get(i)! };
-  if (options.countTokens) sizes.tokens = scan.tokens.get(i)!;
-  return sizes;
-}
-
-function addSizes(into: Sizes, sizes: Sizes): void {
-  into.docs += sizes.docs;
-  into.chars += sizes.chars;
-  into.bytes += sizes.bytes;
-  if (into.tokens !== undefined) into.tokens += sizes.tokens ?? 0;
 }
 
 async function sumInputSizes(inputs: Map<string, string[]>): Promise<number> {

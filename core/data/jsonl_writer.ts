@@ -6,7 +6,7 @@
  */
 import { createGzip, type Gzip } from "node:zlib";
 import { createHash, type Hash } from "node:crypto";
-import { nameOsErrors } from "../cli/os_error.ts";
+import { nameOsErrors } from "../files/os_error.ts";
 
 /**
  * Writes one JSON value per line into a gzip file. Output is deterministic: same records, same

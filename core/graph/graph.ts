@@ -1,9 +1,7 @@
 import type { OpAttrs, OpType } from "./attrs.ts";
 import type { DType } from "./dtype.ts";
 import { inferOutputs } from "./infer.ts";
-
-/** Static tensor shape; every dimension is known at build time. */
-export type Shape = readonly number[];
+import type { Shape } from "./shape.ts";
 
 /** Where a tensor comes from. */
 export type TensorKind = "input" | "constant" | "parameter" | "node";
@@ -176,7 +174,7 @@ export class Graph {
   }
 
   /** Values of a constant tensor as numbers, or `undefined` when it is not a constant. */
-  constValues(t: Tensor): number[] | undefined {
+  constValues(t: Pick<Tensor, "name">): number[] | undefined {
     const c = this.constants.get(t.name);
     if (!c) return undefined;
     return Array.from(c.data as ArrayLike<number | bigint>, Number);
@@ -199,7 +197,8 @@ export class Graph {
       }
     }
     const name = this.#claim(`${this.prefix()}${op}_${this.#counter++}`);
-    const specs = inferOutputs(op, inputs, attrs, this, name, opts.outputs ?? 1);
+    const constValues = (t: Pick<Tensor, "name">) => this.constValues(t);
+    const specs = inferOutputs(op, inputs, attrs, constValues, name, opts.outputs ?? 1);
     const outputs: Tensor[] = [];
     const node = {
       name,

@@ -1,7 +1,28 @@
+/**
+ * Static shape inference of ONNX ops. It reads only what it states below, not the graph builder,
+ * so `graph.ts` depends on it and not the other way round.
+ *
+ * @module
+ */
 import type { OpAttrs, OpType } from "./attrs.ts";
 import type { DType } from "./dtype.ts";
-import type { Graph, Shape, Tensor } from "./graph.ts";
-import { broadcastShapes, fmtShape, normAxis, sizeOf } from "./shape.ts";
+import { broadcastShapes, fmtShape, normAxis, type Shape, sizeOf } from "./shape.ts";
+
+/** What inference reads of a node input (a graph `Tensor` is one): name, element type, shape. */
+export interface InferInput {
+  /** The value's name, for error messages and constant lookups. */
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: Shape;
+  /** Number of dimensions. */
+  readonly rank: number;
+}
+
+/**
+ * The build-time values of a constant input (shapes, axes, pads), or `undefined` when the input
+ * is not a constant.
+ */
+export type ConstValues = (t: InferInput) => number[] | undefined;
 
 /** Inferred type and shape of one output. */
 export interface OutputSpec {
@@ -11,9 +32,9 @@ export interface OutputSpec {
 
 interface Ctx<K extends OpType> {
   op: K;
-  ins: readonly (Tensor | null)[];
+  ins: readonly (InferInput | null)[];
   attrs: OpAttrs[K];
-  g: Graph;
+  constValues: ConstValues;
   node: string;
   n: number;
 }
@@ -23,7 +44,7 @@ function fail(c: Ctx<OpType>, what: string): never {
   throw new RangeError(`Cannot build ${c.op} node "${c.node}" on shapes ${shapes}: ${what}`);
 }
 
-function arg(c: Ctx<OpType>, i: number): Tensor {
+function arg(c: Ctx<OpType>, i: number): InferInput {
   const t = c.ins[i];
   if (!t) fail(c, `input ${i} is missing`);
   return t;
@@ -31,7 +52,7 @@ function arg(c: Ctx<OpType>, i: number): Tensor {
 
 /** Values of a constant int input (shape, axes…), required at build time. */
 function constArg(c: Ctx<OpType>, i: number): number[] {
-  const v = c.g.constValues(arg(c, i));
+  const v = c.constValues(arg(c, i));
   if (!v) fail(c, `input ${i} ("${arg(c, i).name}") must be a constant`);
   return v;
 }
@@ -276,14 +297,12 @@ const RULES: { [K in OpType]: (c: Ctx<K>) => OutputSpec[] } = {
  */
 export function inferOutputs<K extends OpType>(
   op: K,
-  ins: readonly (Tensor | null)[],
+  ins: readonly (InferInput | null)[],
   attrs: OpAttrs[K],
-  g: Graph,
+  constValues: ConstValues,
   node: string,
   n: number,
 ): OutputSpec[] {
   const rule = RULES[op] as (c: Ctx<K>) => OutputSpec[];
-  return rule({ op, ins, attrs, g, node, n });
+  return rule({ op, ins, attrs, constValues, node, n });
 }
-
-export type { Shape };

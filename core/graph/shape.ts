@@ -4,6 +4,9 @@
  * @module
  */
 
+/** Static tensor shape; every dimension is known at build time. */
+export type Shape = readonly number[];
+
 /** Number of elements of a shape. */
 export function sizeOf(shape: readonly number[]): number {
   let n = 1;

@@ -1,7 +1,8 @@
 /**
  * Loss functions in graph form (differentiable by `core/autodiff`): next-token cross-entropy,
  * forward and reverse KL for knowledge distillation (from teacher logits or a top-k cache), the
- * combined distillation objective, and the float64 references they are tested against.
+ * combined distillation objective. Their float64 twins, which the tests check them against, live in
+ * `tests/_support/loss_reference.ts`.
  *
  * @example
  * ```ts
@@ -16,5 +17,4 @@
  */
 export * from "./cross_entropy.ts";
 export * from "./kl.ts";
-export * from "./distill.ts";
-export * from "./reference.ts";
+export * from "./distillation_loss.ts";

@@ -17,4 +17,4 @@
  * @module
  */
 export * from "./adamw.ts";
-export * from "./train_step.ts";
+export * from "./training_graph.ts";

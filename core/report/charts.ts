@@ -70,12 +70,55 @@ export interface LineChartOptions {
 export function lineChart(o: LineChartOptions): TopLevelSpec {
   const faceted = o.points.some((p) => p.facet !== undefined);
   const seeds = new Set(o.points.map((p) => p.seed ?? 0)).size;
+  const { x, y } = lineAxes(o);
+  // Series and panels keep the order in which the points name them (e.g. the class order).
+  const seriesOrder = [...new Set(o.points.map((p) => p.series))];
+  const facetOrder = [...new Set(o.points.map((p) => p.facet ?? ""))];
+  const color = { field: "series", type: "nominal" as const, title: null, sort: seriesOrder };
+  const solid = { filter: "datum.kind === 'line' && !datum.faint" };
+  const layers = [
+    ...((o.faint ?? []).length > 0 ? faintLayers(o, { x, y, color }) : []),
+    ...(seeds > 1
+      ? [{
+        transform: [solid],
+        mark: { type: "errorband" as const, extent: "stdev" as const, opacity: 0.2 },
+        encoding: { x, y, color },
+      }]
+      : []),
+    {
+      transform: [solid],
+      mark: { type: "line" as const, point: o.markers ?? false, strokeWidth: 2, clip: true },
+      encoding: { x, y: { ...y, aggregate: "mean" as const }, color },
+    },
+    ...(o.rules?.length ? ruleLayers(x) : []),
+  ];
+  const size = { width: o.width ?? (faceted ? 360 : 560), height: o.height ?? 280 };
+  const base = {
+    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+    title: o.title,
+    data: { values: lineRows(o) },
+    // The legend shows each series at full strength even when its first layer is faint, and
+    // every label in full (Vega-Lite cuts them at 160 px by default).
+    config: { legend: { symbolOpacity: 1, symbolType: "stroke", labelLimit: 0 } },
+  };
+  if (!faceted) return { ...base, ...size, layer: layers } as TopLevelSpec;
+  return {
+    ...base,
+    facet: { column: { field: "facet", type: "nominal", title: null, sort: facetOrder } },
+    spec: { ...size, layer: layers },
+  } as TopLevelSpec;
+}
+
+/**
+ * The data of a line chart: every point, marked faint or not and with its segment (how many
+ * rules of its panel lie before it: smoothing restarts at each), then every rule.
+ */
+function lineRows(o: LineChartOptions) {
   const faint = o.faint ?? [];
   const rules = o.rules ?? [];
-  // The segment of a point: how many rules of its panel lie at or before it (smoothing restarts).
   const segment = (p: SeriesPoint) =>
     rules.filter((r) => (r.facet === undefined || r.facet === p.facet) && r.x < p.x).length;
-  const rows = [
+  return [
     ...o.points.map((p) => ({
       kind: "line",
       ...p,
@@ -84,6 +127,10 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
     })),
     ...rules.map((r) => ({ kind: "rule", ...r })),
   ];
+}
+
+/** The x (step) and y (value) encodings of a line chart. */
+function lineAxes(o: LineChartOptions) {
   const xs = o.points.map((p) => p.x);
   // The axis spans the steps drawn, no more (no "nice" rounding past the last step).
   const domain = xs.length > 0 ? [Math.min(...xs), Math.max(...xs)] : undefined;
@@ -100,81 +147,60 @@ export function lineChart(o: LineChartOptions): TopLevelSpec {
     // A margin of 8 px: a line at the lowest or highest value never sits on the axis.
     scale: { zero: false, padding: 8, ...(o.logY ? { type: "log" as const } : {}) },
   };
-  // Series and panels keep the order in which the points name them (e.g. the class order).
-  const seriesOrder = [...new Set(o.points.map((p) => p.series))];
-  const facetOrder = [...new Set(o.points.map((p) => p.facet ?? ""))];
-  const color = { field: "series", type: "nominal" as const, title: null, sort: seriesOrder };
-  const solid = { filter: "datum.kind === 'line' && !datum.faint" };
+  return { x, y };
+}
+
+/** The encodings shared by the layers of a line chart. */
+type LineEncoding = ReturnType<typeof lineAxes> & {
+  color: { field: string; type: "nominal"; title: null; sort: string[] };
+};
+
+/**
+ * The layers of the faint series (noisy per-step values): the raw line thin and light, and a
+ * moving average over ±2 % of a series' points on top, within each segment between rules (it
+ * never averages across a phase boundary, and lags nowhere); both go under the solid series.
+ */
+function faintLayers(o: LineChartOptions, { x, y, color }: LineEncoding) {
+  const faint = o.faint ?? [];
   const faintOnly = { filter: "datum.faint" };
-  // Faint series (noisy per-step values): the raw line thin and light, a moving average over
-  // ±2 % of a series' points on top, within each segment between rules (it never averages across
-  // a phase boundary, and lags nowhere), both under the solid series.
   const perSeries = o.points.filter((p) => faint.includes(p.series)).length /
     Math.max(1, new Set(o.points.map((p) => `${p.series}|${p.facet ?? ""}|${p.seed ?? 0}`)).size);
   const frame = Math.max(1, Math.round(perSeries / 50));
-  const layers = [
-    ...(faint.length > 0
-      ? [{
-        transform: [faintOnly],
-        mark: { type: "line" as const, strokeWidth: 1, opacity: 0.3, clip: true },
-        encoding: { x, y: { ...y, aggregate: "mean" as const }, color },
-      }, {
-        transform: [faintOnly, {
-          window: [{ op: "mean" as const, field: "y", as: "smooth" }],
-          frame: [-frame, frame],
-          groupby: ["series", "facet", "seed", "segment"],
-          sort: [{ field: "x" }],
-        }],
-        mark: { type: "line" as const, strokeWidth: 1.5, clip: true },
-        encoding: { x, y: { ...y, field: "smooth", aggregate: "mean" as const }, color },
-      }]
-      : []),
-    ...(seeds > 1
-      ? [{
-        transform: [solid],
-        mark: { type: "errorband" as const, extent: "stdev" as const, opacity: 0.2 },
-        encoding: { x, y, color },
-      }]
-      : []),
-    {
-      transform: [solid],
-      mark: { type: "line" as const, point: o.markers ?? false, strokeWidth: 2, clip: true },
-      encoding: { x, y: { ...y, aggregate: "mean" as const }, color },
+  return [{
+    transform: [faintOnly],
+    mark: { type: "line" as const, strokeWidth: 1, opacity: 0.3, clip: true },
+    encoding: { x, y: { ...y, aggregate: "mean" as const }, color },
+  }, {
+    transform: [faintOnly, {
+      window: [{ op: "mean" as const, field: "y", as: "smooth" }],
+      frame: [-frame, frame],
+      groupby: ["series", "facet", "seed", "segment"],
+      sort: [{ field: "x" }],
+    }],
+    mark: { type: "line" as const, strokeWidth: 1.5, clip: true },
+    encoding: { x, y: { ...y, field: "smooth", aggregate: "mean" as const }, color },
+  }];
+}
+
+/** The layers of the rules: a dashed vertical line at each, its label at the top. */
+function ruleLayers(x: LineEncoding["x"]) {
+  const rulesOnly = { filter: "datum.kind === 'rule'" };
+  return [{
+    transform: [rulesOnly],
+    mark: { type: "rule" as const, strokeDash: [4, 4], color: "#888" },
+    encoding: { x },
+  }, {
+    transform: [rulesOnly],
+    mark: {
+      type: "text" as const,
+      align: "left" as const,
+      baseline: "top" as const,
+      dx: 3,
+      dy: 3,
+      color: "#666",
     },
-    ...(o.rules?.length
-      ? [{
-        transform: [{ filter: "datum.kind === 'rule'" }],
-        mark: { type: "rule" as const, strokeDash: [4, 4], color: "#888" },
-        encoding: { x },
-      }, {
-        transform: [{ filter: "datum.kind === 'rule'" }],
-        mark: {
-          type: "text" as const,
-          align: "left" as const,
-          baseline: "top" as const,
-          dx: 3,
-          dy: 3,
-          color: "#666",
-        },
-        encoding: { x, y: { value: 0 }, text: { field: "label" } },
-      }]
-      : []),
-  ];
-  const size = { width: o.width ?? (faceted ? 360 : 560), height: o.height ?? 280 };
-  const base = {
-    $schema: "https://vega.github.io/schema/vega-lite/v6.json",
-    title: o.title,
-    data: { values: rows },
-    // The legend shows each series at full strength even when its first layer is faint, and
-    // every label in full (Vega-Lite cuts them at 160 px by default).
-    config: { legend: { symbolOpacity: 1, symbolType: "stroke", labelLimit: 0 } },
-  };
-  if (!faceted) return { ...base, ...size, layer: layers } as TopLevelSpec;
-  return {
-    ...base,
-    facet: { column: { field: "facet", type: "nominal", title: null, sort: facetOrder } },
-    spec: { ...size, layer: layers },
-  } as TopLevelSpec;
+    encoding: { x, y: { value: 0 }, text: { field: "label" } },
+  }];
 }
 
 /** One bar: `y` of `series` in group `group` (from seed `seed`). */

@@ -10,7 +10,7 @@
  *
  * @module
  */
-export * from "./metrics.ts";
+export * from "./run_metrics.ts";
 export * from "./stats.ts";
 export * from "./summary.ts";
 export * from "./markdown.ts";

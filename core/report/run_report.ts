@@ -6,10 +6,10 @@
  * @module
  */
 import { basename, join } from "node:path";
-import { writeFileAtomic } from "../cli/mod.ts";
+import { writeFileAtomic } from "../files/mod.ts";
 import { lineChart, type Rule, type SeriesPoint } from "./charts.ts";
 import { fixed, mdTable } from "./markdown.ts";
-import { evalClasses, readMetrics, type RunMetrics } from "./metrics.ts";
+import { evalClasses, readMetrics, type RunMetrics } from "./run_metrics.ts";
 import { type RunSummary, summarizeRun } from "./summary.ts";
 import { chartMarkdown, type NamedChart, writeCharts } from "./write.ts";
 

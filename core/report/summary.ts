@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { EvalRecord, RunMetrics } from "./metrics.ts";
+import type { EvalRecord, RunMetrics } from "./run_metrics.ts";
 
 /** Per-class validation loss and perplexity. */
 export type ClassVal = EvalRecord["val"];

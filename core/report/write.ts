@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
-import { writeFileAtomic } from "../cli/mod.ts";
+import { writeFileAtomic } from "../files/mod.ts";
 import { renderChart } from "./render.ts";
 
 /** A chart to write as `NAME.svg` and `NAME.png`. */

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { looksLikeCode } from "./signals.ts";
+import { looksLikeCode } from "./text_signals.ts";
 
 const DOCSTRING = /("""|''')([\s\S]*?)\1/g;
 const COMMENT_LINE = /^[ \t]*#+ ?(.*)$/;

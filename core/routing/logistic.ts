@@ -183,26 +183,16 @@ export function trainLogistic(
   initial?: LinearModel,
 ): { model: LinearModel; report: LogisticReport } {
   const size = dimension * classes + classes;
-  let weights = sampleWeights;
-  if (weights) {
-    const mean = weights.reduce((a, v) => a + v, 0) / weights.length;
-    weights = weights.map((v) => v / mean);
-  }
+  const weights = sampleWeights && meanOne(sampleWeights);
   let evaluations = 0;
-  const f = (t: Float64Array, g: Float64Array) => {
+  const f: Objective = (t, g) => {
     evaluations++;
     return logisticLossAndGradient(t, g, xs, ys, classes, options.l2, weights);
   };
-  let theta = new Float64Array(size);
-  if (initial) {
-    theta.set(initial.weights);
-    theta.set(initial.bias, dimension * classes);
-  }
+  let theta = startingPoint(size, dimension * classes, initial);
   let grad = new Float64Array(size);
   let loss = f(theta, grad);
-  const s: Float64Array[] = [];
-  const yv: Float64Array[] = [];
-  const rho: number[] = [];
+  const memory: Curvature = { s: [], y: [], rho: [] };
   const direction = new Float64Array(size);
   let nextTheta = new Float64Array(size);
   let nextGrad = new Float64Array(size);
@@ -211,72 +201,22 @@ export function trainLogistic(
   const history = [loss];
   while (iterations < options.maxIterations) {
     iterations++;
-    // Two-loop recursion: direction = −H·grad.
-    direction.set(grad);
-    const alpha: number[] = [];
-    for (let i = s.length - 1; i >= 0; i--) {
-      const a = rho[i]! * dot(s[i]!, direction);
-      alpha[i] = a;
-      const y = yv[i]!;
-      for (let j = 0; j < size; j++) direction[j]! -= a * y[j]!;
-    }
-    const last = s.length - 1;
-    const gamma = last >= 0 ? dot(s[last]!, yv[last]!) / dot(yv[last]!, yv[last]!) : 1;
-    for (let j = 0; j < size; j++) direction[j]! *= gamma;
-    for (let i = 0; i < s.length; i++) {
-      const beta = rho[i]! * dot(yv[i]!, direction);
-      const si = s[i]!;
-      for (let j = 0; j < size; j++) direction[j]! += (alpha[i]! - beta) * si[j]!;
-    }
-    for (let j = 0; j < size; j++) direction[j] = -direction[j]!;
-    let slope = dot(grad, direction);
-    if (slope >= 0) {
-      // Not a descent direction (numerical trouble): restart from steepest descent.
-      s.length = yv.length = rho.length = 0;
-      for (let j = 0; j < size; j++) direction[j] = -grad[j]!;
-      slope = dot(grad, direction);
-    }
-    let step = last >= 0 ? 1 : 1 / Math.sqrt(-slope);
-    let nextLoss = Infinity;
-    for (let tries = 0; tries < 40; tries++) {
-      for (let j = 0; j < size; j++) nextTheta[j] = theta[j]! + step * direction[j]!;
-      nextLoss = f(nextTheta, nextGrad);
-      if (nextLoss <= loss + 1e-4 * step * slope) break;
-      step *= 0.5;
-    }
+    const remembers = memory.s.length > 0;
+    const slope = descentDirection(memory, grad, direction);
+    const step = remembers ? 1 : 1 / Math.sqrt(-slope);
+    const nextLoss = armijoSearch(f, theta, direction, loss, slope, step, nextTheta, nextGrad);
     if (!(nextLoss < loss)) {
       converged = true; // no further decrease possible at machine precision
       break;
     }
-    // Reuse the oldest pair's buffers once the history is full.
-    const full = s.length === options.memory;
-    const sNew = full ? s[0]! : new Float64Array(size);
-    const yNew = full ? yv[0]! : new Float64Array(size);
-    for (let j = 0; j < size; j++) {
-      sNew[j] = nextTheta[j]! - theta[j]!;
-      yNew[j] = nextGrad[j]! - grad[j]!;
-    }
-    const sy = dot(sNew, yNew);
-    if (full) {
-      s.shift();
-      yv.shift();
-      rho.shift();
-    }
-    if (sy > 1e-12) {
-      s.push(sNew);
-      yv.push(yNew);
-      rho.push(1 / sy);
-    }
+    rememberStep(memory, options.memory, theta, nextTheta, grad, nextGrad);
     history.push(nextLoss);
-    // Mean relative decrease over the last WINDOW iterations: one short step does not stop it.
-    const back = history[Math.max(0, history.length - 1 - WINDOW)]!;
-    const steps = Math.min(WINDOW, history.length - 1);
-    const decrease = (back - nextLoss) / (steps * Math.max(Math.abs(nextLoss), 1e-12));
+    const decrease = windowDecrease(history);
     [theta, nextTheta] = [nextTheta, theta];
     [grad, nextGrad] = [nextGrad, grad];
     loss = nextLoss;
     options.onIteration?.(iterations, loss);
-    if (steps >= WINDOW && decrease < options.tolerance) {
+    if (decrease !== undefined && decrease < options.tolerance) {
       converged = true;
       break;
     }
@@ -289,4 +229,142 @@ export function trainLogistic(
     temperature: 1,
   };
   return { model, report: { iterations, evaluations, converged, loss } };
+}
+
+/** The objective: f at `theta`, its gradient written into `grad`. */
+type Objective = (theta: Float64Array, grad: Float64Array) => number;
+
+/** θ = [W, b] of `initial`, or zeros. */
+function startingPoint(
+  size: number,
+  weightCount: number,
+  initial?: LinearModel,
+): Float64Array<ArrayBuffer> {
+  const theta = new Float64Array(size);
+  if (initial) {
+    theta.set(initial.weights);
+    theta.set(initial.bias, weightCount);
+  }
+  return theta;
+}
+
+/** Sample weights scaled to mean 1, so the penalty keeps its weight against the loss. */
+function meanOne(weights: Float64Array): Float64Array {
+  const mean = weights.reduce((a, v) => a + v, 0) / weights.length;
+  return weights.map((v) => v / mean);
+}
+
+/**
+ * The L-BFGS memory, oldest first: steps sᵢ = θᵢ₊₁ − θᵢ, gradient changes yᵢ = gᵢ₊₁ − gᵢ and
+ * ρᵢ = 1 / sᵢᵀyᵢ.
+ */
+interface Curvature {
+  s: Float64Array[];
+  y: Float64Array[];
+  rho: number[];
+}
+
+/**
+ * Writes the L-BFGS direction −H·grad into `direction` by the two-loop recursion (N&W
+ * algorithm 7.4, H₀ = γI with γ = sᵀy / yᵀy of the newest pair). Where that is not a descent
+ * direction (numerical trouble) it forgets the memory and takes steepest descent instead.
+ *
+ * @returns The slope gradᵀ·direction (negative).
+ */
+function descentDirection(memory: Curvature, grad: Float64Array, direction: Float64Array): number {
+  const { s, y: yv, rho } = memory;
+  const size = direction.length;
+  direction.set(grad);
+  const alpha: number[] = [];
+  for (let i = s.length - 1; i >= 0; i--) {
+    const a = rho[i]! * dot(s[i]!, direction);
+    alpha[i] = a;
+    const y = yv[i]!;
+    for (let j = 0; j < size; j++) direction[j]! -= a * y[j]!;
+  }
+  const last = s.length - 1;
+  const gamma = last >= 0 ? dot(s[last]!, yv[last]!) / dot(yv[last]!, yv[last]!) : 1;
+  for (let j = 0; j < size; j++) direction[j]! *= gamma;
+  for (let i = 0; i < s.length; i++) {
+    const beta = rho[i]! * dot(yv[i]!, direction);
+    const si = s[i]!;
+    for (let j = 0; j < size; j++) direction[j]! += (alpha[i]! - beta) * si[j]!;
+  }
+  for (let j = 0; j < size; j++) direction[j] = -direction[j]!;
+  const slope = dot(grad, direction);
+  if (!(slope >= 0)) return slope;
+  // Not a descent direction: restart from steepest descent.
+  s.length = yv.length = rho.length = 0;
+  for (let j = 0; j < size; j++) direction[j] = -grad[j]!;
+  return dot(grad, direction);
+}
+
+/**
+ * Backtracking Armijo line search: from `step`, halves the step (at most 40 tries) until f falls
+ * by at least 1e-4·step·slope.
+ *
+ * @returns f at the last point tried, which is left in `nextTheta` with its gradient in `nextGrad`.
+ */
+function armijoSearch(
+  f: Objective,
+  theta: Float64Array,
+  direction: Float64Array,
+  loss: number,
+  slope: number,
+  step: number,
+  nextTheta: Float64Array,
+  nextGrad: Float64Array,
+): number {
+  let nextLoss = Infinity;
+  for (let tries = 0; tries < 40; tries++) {
+    for (let j = 0; j < theta.length; j++) nextTheta[j] = theta[j]! + step * direction[j]!;
+    nextLoss = f(nextTheta, nextGrad);
+    if (nextLoss <= loss + 1e-4 * step * slope) break;
+    step *= 0.5;
+  }
+  return nextLoss;
+}
+
+/**
+ * Adds the step from `theta` to `nextTheta` to the memory, dropping the oldest pair once it holds
+ * `size` pairs (and reusing its buffers); a pair without positive curvature sᵀy is not kept.
+ */
+function rememberStep(
+  memory: Curvature,
+  size: number,
+  theta: Float64Array,
+  nextTheta: Float64Array,
+  grad: Float64Array,
+  nextGrad: Float64Array,
+): void {
+  const { s, y: yv, rho } = memory;
+  const full = s.length === size;
+  const sNew = full ? s[0]! : new Float64Array(theta.length);
+  const yNew = full ? yv[0]! : new Float64Array(theta.length);
+  for (let j = 0; j < theta.length; j++) {
+    sNew[j] = nextTheta[j]! - theta[j]!;
+    yNew[j] = nextGrad[j]! - grad[j]!;
+  }
+  const sy = dot(sNew, yNew);
+  if (full) {
+    s.shift();
+    yv.shift();
+    rho.shift();
+  }
+  if (sy > 1e-12) {
+    s.push(sNew);
+    yv.push(yNew);
+    rho.push(1 / sy);
+  }
+}
+
+/**
+ * Mean relative decrease of the loss per iteration over the last {@linkcode WINDOW} iterations
+ * (one short step does not stop the fit), or `undefined` before there are that many.
+ */
+function windowDecrease(history: readonly number[]): number | undefined {
+  if (history.length - 1 < WINDOW) return undefined;
+  const last = history[history.length - 1]!;
+  const back = history[history.length - 1 - WINDOW]!;
+  return (back - last) / (WINDOW * Math.max(Math.abs(last), 1e-12));
 }

@@ -21,7 +21,7 @@
  */
 export * from "./sparse.ts";
 export * from "./features.ts";
-export * from "./signals.ts";
+export * from "./text_signals.ts";
 export * from "./vectorizer.ts";
 export * from "./linear.ts";
 export * from "./logistic.ts";
@@ -31,9 +31,9 @@ export * from "./augment.ts";
 export * from "./technical_prose.ts";
 export * from "./windows.ts";
 export * from "./python_text.ts";
-export * from "./metrics.ts";
+export * from "./classification_metrics.ts";
 export * from "./model_file.ts";
 export * from "./router.ts";
-export * from "./train.ts";
-export * from "./evaluate.ts";
+export * from "./train_router.ts";
+export * from "./evaluate_router.ts";
 export * from "./labelled.ts";

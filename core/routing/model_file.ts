@@ -26,7 +26,7 @@ import { Buffer } from "node:buffer";
 import { z } from "zod";
 import { checkJson, fields, finite, integer, name, parseJsonText } from "../schema/mod.ts";
 import { CLASSIFIER_KINDS, type LinearModel } from "./linear.ts";
-import { SIGNAL_NAMES } from "./signals.ts";
+import { SIGNAL_NAMES } from "./text_signals.ts";
 import type { VectorizerState } from "./vectorizer.ts";
 
 /** The `format` field of a router model file. */

@@ -7,7 +7,7 @@ import { type LinearModel, scores } from "./linear.ts";
 import { routerFromJson, type RouterParts, routerToJson } from "./model_file.ts";
 import { softmaxInPlace } from "./sparse.ts";
 import { Vectorizer } from "./vectorizer.ts";
-import { osErrorReason } from "../cli/os_error.ts";
+import { osErrorReason } from "../files/os_error.ts";
 
 /** Label returned for empty or low-confidence input (the MoE sends it to its common expert). */
 export const UNKNOWN = "unknown";

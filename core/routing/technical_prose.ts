@@ -15,7 +15,7 @@
  * @module
  */
 
-import { FUNCTION_WORDS } from "./signals.ts";
+import { FUNCTION_WORDS } from "./text_signals.ts";
 import { seededRandom } from "./windows.ts";
 
 /** Code tokens by shape, each list without duplicates. */

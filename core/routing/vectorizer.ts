@@ -9,7 +9,7 @@
  * @module
  */
 import { CountScratch, hashedCounts, type HashingConfig, normalizeText } from "./features.ts";
-import { SIGNAL_NAMES, signalIndices } from "./signals.ts";
+import { SIGNAL_NAMES, signalIndices } from "./text_signals.ts";
 import type { SparseVector } from "./sparse.ts";
 
 /** Sublinear term frequency 1 + ln(tf) for small counts (tf = 0 unused). */

@@ -87,10 +87,34 @@ export interface Session {
   dispose(): Promise<void>;
 }
 
+/**
+ * What a backend can do, declared by the backend itself: callers branch on these reasons, never
+ * on the backend's name, so a new backend states its traits in one place.
+ */
+export interface BackendCapabilities {
+  /**
+   * Whether tensors live in device memory apart from the host (webgpu: GPU buffers), so outputs
+   * named in {@linkcode SessionOptions.deviceOutputs} and uploaded tensors stay there between
+   * runs. Decoders then keep their KV cache on the device and share one uploaded copy of the
+   * parameters between their graphs. `false` where device memory is host memory (cpu, wasm):
+   * parameters are better baked into each graph (cpu pre-packs constant weights; wasm would copy
+   * input parameters into its heap on every run) and the cache returns only its new rows.
+   */
+  readonly keepsOutputsOnDevice: boolean;
+  /**
+   * Whether the device is emulated by a software renderer on the CPU (webgpu on llvmpipe or
+   * SwiftShader): results are right but far slower than the `cpu` backend, so opening it by name
+   * warns the user.
+   */
+  readonly softwareRenderer: boolean;
+}
+
 /** An execution backend. */
 export interface Backend {
-  /** Which backend this is. */
+  /** Which backend this is (for messages and logs; branch on {@linkcode Backend.capabilities}). */
   readonly name: BackendName;
+  /** What this backend can do. */
+  readonly capabilities: BackendCapabilities;
   /** Host threads it was opened with. */
   readonly threads: number;
   /** One line naming the implementation and device, for logs and `--json` output. */

@@ -1,10 +1,10 @@
 /**
- * The runtime part of a command's typed config: `--backend auto|webgpu|cpu|wasm` and
- * `--threads N`, parsed once into {@linkcode RuntimeConfig}.
+ * Which backend to run on and with how many threads, parsed once from text (a config file, a
+ * command line) into {@linkcode RuntimeConfig}.
  *
  * @module
  */
-import { UsageError } from "../cli/mod.ts";
+import { InvalidRequest } from "../job/mod.ts";
 import { BACKEND_NAMES, type BackendChoice } from "./backend.ts";
 import { defaultThreads } from "./threads.ts";
 
@@ -21,19 +21,13 @@ export function defaultRuntimeConfig(): RuntimeConfig {
   return { backend: "auto", threads: defaultThreads() };
 }
 
-/** Help text for `--backend`. */
-export const BACKEND_HELP =
-  "execution backend: auto (hardware WebGPU, else cpu, else wasm), webgpu, cpu or wasm";
-
-/** Help text for `--threads`. */
-export const THREADS_HELP = "host threads for the cpu and wasm backends (default: all cores)";
-
 /**
  * Parses a `--backend` value.
  *
  * @param value The flag value.
  * @returns The backend choice.
- * @throws {UsageError} If the value is not `auto` or a backend name; lists what is allowed.
+ * @throws {InvalidRequest} If the value is not `auto` or a backend name (option `backend`); lists
+ *   what is allowed.
  *
  * @example
  * ```ts
@@ -47,7 +41,10 @@ export function parseBackend(value: string): BackendChoice {
   if (normalized === "auto" || BACKEND_NAMES.some((name) => name === normalized)) {
     return normalized as BackendChoice;
   }
-  throw new UsageError(`Invalid --backend "${value}": expected one of ${choices.join(", ")}`);
+  throw new InvalidRequest(
+    (s) => `Invalid ${s.option("backend")} "${value}": expected one of ${choices.join(", ")}`,
+    { option: "backend" },
+  );
 }
 
 /**
@@ -55,7 +52,7 @@ export function parseBackend(value: string): BackendChoice {
  *
  * @param value The flag value.
  * @returns The thread count.
- * @throws {UsageError} If the value is not an integer in [1, 256].
+ * @throws {InvalidRequest} If the value is not an integer in [1, 256] (option `threads`).
  *
  * @example
  * ```ts
@@ -66,7 +63,10 @@ export function parseBackend(value: string): BackendChoice {
 export function parseThreads(value: string): number {
   const n = Number(value);
   if (value.trim() === "" || !Number.isInteger(n) || n < 1 || n > 256) {
-    throw new UsageError(`Invalid --threads "${value}": expected an integer from 1 to 256`);
+    throw new InvalidRequest(
+      (s) => `Invalid ${s.option("threads")} "${value}": expected an integer from 1 to 256`,
+      { option: "threads" },
+    );
   }
   return n;
 }
@@ -77,7 +77,7 @@ export function parseThreads(value: string): number {
  * @param flags Raw flag values as commander gives them (strings, or already parsed).
  * @param base The values to start from (default {@linkcode defaultRuntimeConfig}).
  * @returns The config.
- * @throws {UsageError} If a flag is malformed.
+ * @throws {InvalidRequest} If a value is malformed.
  *
  * @example
  * ```ts

@@ -25,6 +25,7 @@ const NO_SPINNING = { session: { intra_op: { allow_spinning: "0" } } };
  * import { openCpu } from "./cpu.ts";
  * const cpu = await openCpu({ threads: 1 });
  * console.assert(cpu.name === "cpu" && cpu.threads === 1);
+ * console.assert(!cpu.capabilities.keepsOutputsOnDevice);
  * ```
  */
 export async function openCpu(options: BackendOptions = {}): Promise<Backend> {
@@ -40,6 +41,7 @@ export async function openCpu(options: BackendOptions = {}): Promise<Backend> {
   }
   const backend: Backend = {
     name: "cpu",
+    capabilities: { keepsOutputsOnDevice: false, softwareRenderer: false },
     threads,
     description: `onnxruntime-node CPU EP, ${threads} thread${threads === 1 ? "" : "s"}`,
     createSession: (model, options) =>

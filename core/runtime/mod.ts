@@ -31,5 +31,5 @@ export * from "./threads.ts";
 export * from "./state_store.ts";
 export * from "./training_step.ts";
 export * from "./safetensors.ts";
-export * from "./checkpoint.ts";
+export * from "./state_file.ts";
 export * from "./sample_models.ts";

@@ -45,10 +45,10 @@ export interface OpenedBackend {
   notice: string | null;
 }
 
-/** A warning for WebGPU on a software adapter: it works, but far slower than `cpu`. */
+/** A warning for a backend on a software renderer (WebGPU on llvmpipe): it works, but far slower than `cpu`. */
 function softwareNotice(backend: Backend): string | null {
-  if (backend.name !== "webgpu" || !backend.description.includes("software")) return null;
-  return `warning: ${backend.description}: a software renderer runs far slower than --backend cpu (use it to check correctness, not for speed)`;
+  if (!backend.capabilities.softwareRenderer) return null;
+  return `warning: ${backend.description}: a software renderer runs far slower than the cpu backend (use it to check correctness, not for speed)`;
 }
 
 /**

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { nameOsErrors, writeFileAtomic } from "../cli/mod.ts";
+import { nameOsErrors, writeFileAtomic } from "../files/mod.ts";
 import { BYTES_PER_ELEMENT, type HostDType, type HostTensor, sizeOf } from "./host_tensor.ts";
 
 /** Safetensors dtype codes and the host dtypes they hold. */
@@ -112,6 +112,27 @@ export function encodeSafetensors(
 export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): SafetensorsContent {
   const fail = (detail: string) =>
     new SyntaxError(`Cannot read safetensors "${source}": ${detail}`);
+  const { header, dataStart } = readHeader(bytes, fail);
+  const dataLength = bytes.length - dataStart;
+  const metadata = readMetadata(header[METADATA], fail);
+  const tensors: Record<string, HostTensor> = {};
+  const spans: [number, number, string][] = [];
+  for (const [name, entry] of Object.entries(header)) {
+    if (name === METADATA) continue;
+    const { dtype, bf16, dims, begin, end } = readEntry(name, entry, dataLength, fail);
+    spans.push([begin, end, name]);
+    const raw = bytes.subarray(dataStart + begin, dataStart + end);
+    tensors[name] = bf16 ? fromBFloat16(dims, raw) : fromBytes(dtype, dims, raw);
+  }
+  checkTiling(spans, dataLength, fail);
+  return { tensors, metadata };
+}
+
+/** The JSON header of a safetensors file and where its data starts. */
+function readHeader(
+  bytes: Uint8Array,
+  fail: (d: string) => Error,
+): { header: Record<string, unknown>; dataStart: number } {
   if (bytes.length < 8) {
     throw fail(`the file has ${bytes.length} bytes, fewer than the 8-byte header length`);
   }
@@ -130,58 +151,69 @@ export function decodeSafetensors(bytes: Uint8Array, source = "<bytes>"): Safete
     throw fail(`the header is not UTF-8 JSON (${error instanceof Error ? error.message : error})`);
   }
   if (!isRecord(header)) throw fail("the header is not a JSON object");
-  const dataLength = bytes.length - dataStart;
-  const metadata = readMetadata(header[METADATA], fail);
-  const tensors: Record<string, HostTensor> = {};
-  const spans: [number, number, string][] = [];
-  for (const [name, entry] of Object.entries(header)) {
-    if (name === METADATA) continue;
-    const field = (f: string, detail: string) => fail(`tensor "${name}" field "${f}": ${detail}`);
-    if (!isRecord(entry)) throw fail(`tensor "${name}": the entry is not an object`);
-    const bf16 = entry.dtype === BF16;
-    const dtype = bf16 ? "float32" : DTYPES[String(entry.dtype)];
-    if (dtype === undefined) {
-      throw field(
-        "dtype",
-        `unknown ${JSON.stringify(entry.dtype)} (allowed: ${
-          [...Object.keys(DTYPES), BF16].join(", ")
-        })`,
-      );
-    }
-    const shape = entry.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      throw field("shape", `${JSON.stringify(shape)} is not a list of non-negative integers`);
-    }
-    const offsets = entry.data_offsets;
-    if (
-      !Array.isArray(offsets) || offsets.length !== 2 ||
-      !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]
-    ) {
-      throw field(
-        "data_offsets",
-        `${JSON.stringify(offsets)} is not [begin, end] with begin ≤ end`,
-      );
-    }
-    const [begin, end] = offsets as [number, number];
-    if (end > dataLength) {
-      throw field("data_offsets", `[${begin}, ${end}] lies outside the ${dataLength}-byte data`);
-    }
-    const dims = shape as number[];
-    const need = sizeOf(dims) * (bf16 ? 2 : BYTES_PER_ELEMENT[dtype]);
-    if (end - begin !== need) {
-      throw field(
-        "data_offsets",
-        `[${begin}, ${end}] holds ${end - begin} bytes, ${bf16 ? BF16 : dtype}[${
-          dims.join(", ")
-        }] needs ${need}`,
-      );
-    }
-    spans.push([begin, end, name]);
-    const raw = bytes.subarray(dataStart + begin, dataStart + end);
-    tensors[name] = bf16 ? fromBFloat16(dims, raw) : fromBytes(dtype, dims, raw);
+  return { header, dataStart };
+}
+
+/** One tensor's header entry, checked: its dtype (bf16 read as float32), shape and byte span. */
+interface TensorEntry {
+  dtype: HostDType;
+  bf16: boolean;
+  dims: number[];
+  begin: number;
+  end: number;
+}
+
+/**
+ * Checks the header entry of tensor `name`: a known dtype, a shape of non-negative integers and
+ * data offsets inside the data that hold exactly the shape's bytes.
+ */
+function readEntry(
+  name: string,
+  entry: unknown,
+  dataLength: number,
+  fail: (d: string) => Error,
+): TensorEntry {
+  const field = (f: string, detail: string) => fail(`tensor "${name}" field "${f}": ${detail}`);
+  if (!isRecord(entry)) throw fail(`tensor "${name}": the entry is not an object`);
+  const bf16 = entry.dtype === BF16;
+  const dtype = bf16 ? "float32" : DTYPES[String(entry.dtype)];
+  if (dtype === undefined) {
+    throw field(
+      "dtype",
+      `unknown ${JSON.stringify(entry.dtype)} (allowed: ${
+        [...Object.keys(DTYPES), BF16].join(", ")
+      })`,
+    );
   }
-  checkTiling(spans, dataLength, fail);
-  return { tensors, metadata };
+  const shape = entry.shape;
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw field("shape", `${JSON.stringify(shape)} is not a list of non-negative integers`);
+  }
+  const offsets = entry.data_offsets;
+  if (
+    !Array.isArray(offsets) || offsets.length !== 2 ||
+    !offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || offsets[0] > offsets[1]
+  ) {
+    throw field(
+      "data_offsets",
+      `${JSON.stringify(offsets)} is not [begin, end] with begin ≤ end`,
+    );
+  }
+  const [begin, end] = offsets as [number, number];
+  if (end > dataLength) {
+    throw field("data_offsets", `[${begin}, ${end}] lies outside the ${dataLength}-byte data`);
+  }
+  const dims = shape as number[];
+  const need = sizeOf(dims) * (bf16 ? 2 : BYTES_PER_ELEMENT[dtype]);
+  if (end - begin !== need) {
+    throw field(
+      "data_offsets",
+      `[${begin}, ${end}] holds ${end - begin} bytes, ${bf16 ? BF16 : dtype}[${
+        dims.join(", ")
+      }] needs ${need}`,
+    );
+  }
+  return { dtype, bf16, dims, begin, end };
 }
 
 /**

@@ -66,6 +66,7 @@ export async function openWasm(options: BackendOptions = {}): Promise<Backend> {
   const { ort } = loaded;
   const backend: Backend = {
     name: "wasm",
+    capabilities: { keepsOutputsOnDevice: false, softwareRenderer: false },
     threads,
     description: `onnxruntime-web WASM (SIMD), ${threads} thread${threads === 1 ? "" : "s"}`,
     createSession: (model) =>

@@ -8,7 +8,7 @@
  * @module
  */
 import type { z } from "zod";
-import { osErrorReason } from "../cli/os_error.ts";
+import { osErrorReason } from "../files/os_error.ts";
 
 /** Words for zod's type names, as a message says them (`must be a number`). */
 const TYPE_WORDS: Readonly<Record<string, string>> = {

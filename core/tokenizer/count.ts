@@ -6,6 +6,7 @@
  * @module
  */
 import { pretokenize } from "./pretokenize.ts";
+import { SpelledError } from "../job/mod.ts";
 
 /**
  * Adds the pre-tokenizer pieces of `text` to `counts`.
@@ -88,8 +89,10 @@ export class WordCounter {
         worker.onerror = (event) => {
           event.preventDefault();
           reject(
-            new Error(
-              `Word counting worker failed: ${event.message} (--threads 1 counts without workers)`,
+            new SpelledError((s) =>
+              `Word counting worker failed: ${event.message} (${
+                s.option("threads", "1")
+              } counts without workers)`
             ),
           );
         };

@@ -5,49 +5,21 @@
  * @module
  */
 import { join } from "node:path";
-import { type Progress, silentProgress, writeFileAtomic } from "../cli/mod.ts";
+import { writeFileAtomic } from "../files/mod.ts";
+import { type Progress, silentProgress } from "../job/mod.ts";
 import { openDataset } from "../data/dataset.ts";
 import { readDocuments } from "../data/documents.ts";
 import { utf8Length } from "../data/measure.ts";
 import { sha256File } from "../data/content_hash.ts";
 import { ShardWriter } from "./shards.ts";
 import { endOfTextId, type TextTokenizer } from "./text_tokenizer.ts";
-import { tokensManifestSchema } from "./tokens_manifest_schema.ts";
+import {
+  type ShardEntry,
+  TOKENS_MANIFEST_VERSION,
+  type TokensManifest,
+  tokensManifestSchema,
+} from "./tokens_manifest_schema.ts";
 import { checkJson, parseJsonText } from "../schema/mod.ts";
-
-/** The manifest format version of a token shard directory. */
-export const TOKENS_MANIFEST_VERSION = 1;
-
-/** One shard in the manifest. */
-export interface ShardEntry {
-  class: string;
-  split: string;
-  documents: number;
-  tokens: number;
-  /** UTF-8 bytes of the text encoded (bytes / tokens = compression). */
-  bytes: number;
-  /** sha256 of the shard file (absent in manifests written before it was recorded). */
-  sha256?: string;
-}
-
-/** `manifest.json` of a token shard directory. */
-export interface TokensManifest {
-  format: "moe-token-shards";
-  version: number;
-  tokenizer: {
-    path: string;
-    fingerprint: string;
-    vocabSize: number;
-    eotId: number;
-    padId: number | null;
-  };
-  dataset: { dir: string };
-  dtype: "uint16" | "uint32";
-  classes: string[];
-  splits: string[];
-  /** Keyed by relative path, e.g. `train/en.bin`. */
-  shards: Record<string, ShardEntry>;
-}
 
 /** Options of {@linkcode encodeDataset}. */
 export interface EncodeDatasetOptions {

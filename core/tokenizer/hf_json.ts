@@ -9,11 +9,21 @@
  *
  * @module
  */
-import { writeFileAtomic } from "../cli/mod.ts";
-import { BYTE_TO_CHAR, bytesToTokenString, tokenStringToBytes } from "./bytes.ts";
+import { writeFileAtomic } from "../files/mod.ts";
+import {
+  byteIdsOf,
+  checkModelOptions,
+  type Fail,
+  isObject,
+  type Json,
+  parseMerges,
+  parseSpecials,
+  parseVocab,
+} from "./_hf_json_model.ts";
+import { BYTE_TO_CHAR, bytesToTokenString } from "./bytes.ts";
 import { pipelineTokenizer } from "./hf/mod.ts";
 import { SPLIT_PATTERN } from "./pretokenize.ts";
-import type { SpecialToken, TextTokenizer } from "./text_tokenizer.ts";
+import type { TextTokenizer } from "./text_tokenizer.ts";
 import type { BpeModel } from "./tokenizer.ts";
 import { Tokenizer } from "./tokenizer.ts";
 
@@ -103,14 +113,8 @@ export function toTokenizerJson(model: BpeModel) {
   };
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** Checks the parts of the file that decide how text is split and merged. */
-function checkPipeline(json: Json, fail: (field: string, problem: string) => never): void {
+function checkPipeline(json: Json, fail: Fail): void {
   if (json.normalizer !== null && json.normalizer !== undefined) {
     fail("normalizer", "must be null (a normalizer would change the text before splitting)");
   }
@@ -203,78 +207,18 @@ export function isMoeLayout(json: unknown): boolean {
  * ```
  */
 export function parseTokenizerJson(json: unknown, name: string): BpeModel {
-  const fail = (field: string, problem: string): never => {
+  const fail: Fail = (field, problem) => {
     throw new SyntaxError(`Cannot load tokenizer "${name}": ${field} ${problem}`);
   };
   if (!isObject(json)) return fail("the file", "is not a JSON object");
   const model = json.model;
   if (!isObject(model)) return fail("model", "is missing");
-  if (model.type !== "BPE") fail("model.type", `is ${JSON.stringify(model.type)}, expected "BPE"`);
-  for (const field of ["continuing_subword_prefix", "end_of_word_suffix", "unk_token"]) {
-    if (model[field] !== null && model[field] !== undefined) fail(`model.${field}`, "must be null");
-  }
-  if (model.byte_fallback === true) fail("model.byte_fallback", "must be false");
-  if (model.ignore_merges === true) fail("model.ignore_merges", "must be false");
+  checkModelOptions(model, fail);
   checkPipeline(json, fail);
-  const vocab = model.vocab;
-  if (!isObject(vocab)) return fail("model.vocab", "is missing or not an object");
-  const idOf = new Map<string, number>();
-  for (const [token, id] of Object.entries(vocab)) {
-    if (!Number.isInteger(id) || (id as number) < 0) {
-      fail(`model.vocab[${JSON.stringify(token)}]`, `is ${JSON.stringify(id)}, not an id`);
-    }
-    if (tokenStringToBytes(token) === null) {
-      fail(`model.vocab[${JSON.stringify(token)}]`, "is not a byte-level token string");
-    }
-    idOf.set(token, id as number);
-  }
-  const byteIds = new Int32Array(256);
-  for (let b = 0; b < 256; b++) {
-    const id = idOf.get(BYTE_TO_CHAR[b]!);
-    if (id === undefined) {
-      fail("model.vocab", `lacks the byte token ${JSON.stringify(BYTE_TO_CHAR[b])} (byte ${b})`);
-    }
-    byteIds[b] = id!;
-  }
-  if (!Array.isArray(model.merges)) return fail("model.merges", "is missing or not an array");
-  const mergeList = model.merges as unknown[];
-  const merges = new Int32Array(mergeList.length * 2), mergeIds = new Int32Array(mergeList.length);
-  mergeList.forEach((entry, i) => {
-    const parts = typeof entry === "string" ? entry.split(" ") : entry;
-    if (
-      !Array.isArray(parts) || parts.length !== 2 || typeof parts[0] !== "string" ||
-      typeof parts[1] !== "string"
-    ) {
-      return fail(`model.merges[${i}]`, `is ${JSON.stringify(entry)}, not a pair of tokens`);
-    }
-    const [left, right] = parts as [string, string];
-    const a = idOf.get(left), b = idOf.get(right), z = idOf.get(left + right);
-    if (a === undefined || b === undefined || z === undefined) {
-      const missing = a === undefined ? left : b === undefined ? right : left + right;
-      return fail(
-        `model.merges[${i}]`,
-        `uses ${JSON.stringify(missing)}, which is not in model.vocab`,
-      );
-    }
-    merges[2 * i] = a;
-    merges[2 * i + 1] = b;
-    mergeIds[i] = z;
-  });
-  const added = json.added_tokens ?? [];
-  if (!Array.isArray(added)) return fail("added_tokens", "is not an array");
-  const specials: SpecialToken[] = added.map((token: unknown, i) => {
-    if (!isObject(token) || typeof token.content !== "string" || !Number.isInteger(token.id)) {
-      return fail(`added_tokens[${i}]`, "needs a string content and an integer id");
-    }
-    const clash = [...idOf].find(([, id]) => id === token.id);
-    if (clash) {
-      return fail(
-        `added_tokens[${i}]`,
-        `has id ${token.id}, already model.vocab[${JSON.stringify(clash[0])}]`,
-      );
-    }
-    return { content: token.content, id: token.id as number };
-  });
+  const idOf = parseVocab(model.vocab, fail);
+  const byteIds = byteIdsOf(idOf, fail);
+  const { merges, mergeIds } = parseMerges(model.merges, idOf, fail);
+  const specials = parseSpecials(json.added_tokens ?? [], idOf, fail);
   return { byteIds, merges, mergeIds, specials };
 }
 

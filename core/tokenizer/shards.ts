@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { nameOsErrors } from "../cli/os_error.ts";
+import { nameOsErrors } from "../files/os_error.ts";
 
 /** Magic bytes at the start of every shard. */
 export const SHARD_MAGIC = "MOETOKS\0";

@@ -1,15 +1,48 @@
 /**
- * What the `manifest.json` of a token shard directory must hold, checked whenever one is opened
- * (`moe train`, `distill`, `train-moe`, `eval`): the tokenizer's identity, the id type and one
- * entry per shard, each with its counts and, in manifests that record it, the shard's sha256.
+ * The `manifest.json` of a token shard directory, as a type and as the schema checked whenever one
+ * is opened (`moe train`, `distill`, `train-moe`, `eval`): the tokenizer's identity, the id type
+ * and one entry per shard, each with its counts and, in manifests that record it, its sha256.
  *
  * @module
  */
 import { z } from "zod";
 import { integer, name, type SameType, sha256Hex } from "../schema/mod.ts";
-import type { TokensManifest } from "./encode_dataset.ts";
 
 const count = integer(0);
+
+/** The manifest format version of a token shard directory. */
+export const TOKENS_MANIFEST_VERSION = 1;
+
+/** One shard in the manifest. */
+export interface ShardEntry {
+  class: string;
+  split: string;
+  documents: number;
+  tokens: number;
+  /** UTF-8 bytes of the text encoded (bytes / tokens = compression). */
+  bytes: number;
+  /** sha256 of the shard file (absent in manifests written before it was recorded). */
+  sha256?: string;
+}
+
+/** `manifest.json` of a token shard directory. */
+export interface TokensManifest {
+  format: "moe-token-shards";
+  version: number;
+  tokenizer: {
+    path: string;
+    fingerprint: string;
+    vocabSize: number;
+    eotId: number;
+    padId: number | null;
+  };
+  dataset: { dir: string };
+  dtype: "uint16" | "uint32";
+  classes: string[];
+  splits: string[];
+  /** Keyed by relative path, e.g. `train/en.bin`. */
+  shards: Record<string, ShardEntry>;
+}
 
 /**
  * The schema of a token manifest; format and version are checked before it, for their message.

@@ -5,14 +5,14 @@
  * @module
  */
 import { join } from "node:path";
-import { type Progress, silentProgress } from "../cli/mod.ts";
+import { type Progress, silentProgress } from "../job/mod.ts";
 import { openDataset } from "../data/dataset.ts";
 import { readDocuments } from "../data/documents.ts";
 import { utf8Length } from "../data/measure.ts";
 import { DEFAULT_SPECIALS } from "./hf_json.ts";
 import type { BpeModel } from "./tokenizer.ts";
 import { WordCounter } from "./count.ts";
-import { trainBpe } from "./train.ts";
+import { trainBpe } from "./train_bpe.ts";
 
 /** Options of {@linkcode trainTokenizer}. */
 export interface TrainTokenizerOptions {

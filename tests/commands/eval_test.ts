@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { assembleBundle } from "../../core/moe/mod.ts";
-import { trainedMoE } from "../core/moe/_fixtures.ts";
+import { assembleBundle } from "../../pipeline/moe/mod.ts";
+import { trainedMoE } from "../pipeline/moe/_fixtures.ts";
 import { moe } from "../_support/cli.ts";
 
 const f = await trainedMoE("moe-ce", 20);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { moe } from "../_support/cli.ts";
-import { byteShards } from "../core/training/_fixtures.ts";
+import { byteShards } from "../pipeline/training/_fixtures.ts";
 
 Deno.test("moe experiment moe-variants without --router exits 2 naming the flag and how to train a router", async () => {
   const { dir } = await byteShards({ trainBytes: 4_000 });

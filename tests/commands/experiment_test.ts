@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { moe } from "../_support/cli.ts";
 import { decodePng, PNG_SIGNATURE } from "../core/report/_png.ts";
-import { byteShards } from "../core/training/_fixtures.ts";
+import { byteShards } from "../pipeline/training/_fixtures.ts";
 
 const SECTIONS = [
   "## Setup",

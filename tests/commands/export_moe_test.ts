@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
-import { readHfGpt2 } from "../../core/export/hf_gpt2_read.ts";
-import { readMoECheckpoint } from "../../core/moe/mod.ts";
+import { readHfGpt2 } from "../../pipeline/hf/hf_gpt2_read.ts";
+import { readMoECheckpoint } from "../../pipeline/moe/mod.ts";
 import { loadSafetensors, openBackend } from "../../core/runtime/mod.ts";
 import { buildGPTInference } from "../../models/gpt.ts";
 import { moe } from "../_support/cli.ts";

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { moe } from "../_support/cli.ts";
-import { byteShards } from "../core/training/_fixtures.ts";
+import { byteShards } from "../pipeline/training/_fixtures.ts";
 
 const FIXTURES = new URL("../../fixtures/", import.meta.url).pathname;
 const BALANCE = [

@@ -3,10 +3,10 @@ import { join } from "node:path";
 import type { HostTensor } from "../../core/runtime/mod.ts";
 import { saveSafetensors } from "../../core/runtime/mod.ts";
 import { loadTokenizer, saveTokenizer, trainTokenizer } from "../../core/tokenizer/mod.ts";
-import { type CheckpointConfig, writeCheckpoint } from "../../core/training/mod.ts";
+import { type CheckpointConfig, writeCheckpoint } from "../../pipeline/training/mod.ts";
 import { gptConfig, gptParamSpecs, initGPT } from "../../models/gpt.ts";
-import { assembleBundle } from "../../core/moe/mod.ts";
-import { trainedMoE } from "../core/moe/_fixtures.ts";
+import { assembleBundle } from "../../pipeline/moe/mod.ts";
+import { trainedMoE } from "../pipeline/moe/_fixtures.ts";
 import { moe } from "../_support/cli.ts";
 import { readFixtureText } from "../_support/fixture_text.ts";
 

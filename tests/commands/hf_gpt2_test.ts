@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { moe } from "../_support/cli.ts";
 import { balancedFixtures } from "../core/tokenizer/_fixtures.ts";
-import { byteShards } from "../core/training/_fixtures.ts";
+import { byteShards } from "../pipeline/training/_fixtures.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const GOLDEN = JSON.parse(

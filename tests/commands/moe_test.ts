@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { moe } from "../_support/cli.ts";
-import { byteShards } from "../core/training/_fixtures.ts";
-import { fixtureRouter } from "../core/moe/_fixtures.ts";
+import { byteShards } from "../pipeline/training/_fixtures.ts";
+import { fixtureRouter } from "../pipeline/moe/_fixtures.ts";
 
 const { dir: shards } = await byteShards({ trainBytes: 10_000 });
 const root = await Deno.makeTempDir({ prefix: "moe-cli-" });

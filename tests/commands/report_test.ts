@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { moe } from "../_support/cli.ts";
 import { decodePng, PNG_SIGNATURE } from "../core/report/_png.ts";
-import { byteShards } from "../core/training/_fixtures.ts";
+import { byteShards } from "../pipeline/training/_fixtures.ts";
 
 Deno.test("moe report summarizes a real sequential run and writes its plots", async () => {
   const { dir } = await byteShards({ classes: ["en", "py"], trainBytes: 8_000 });

@@ -13,7 +13,7 @@ import {
   ShardWriter,
   type TokensManifest,
 } from "../../core/tokenizer/mod.ts";
-import { BYTE_MODEL, byteShards } from "../core/training/_fixtures.ts";
+import { BYTE_MODEL, byteShards } from "../pipeline/training/_fixtures.ts";
 
 /** Byte shards whose manifest records every shard's sha256. */
 export async function hashedShards(): Promise<string> {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isCompleteCheckpoint } from "../../core/training/mod.ts";
+import { isCompleteCheckpoint } from "../../pipeline/training/mod.ts";
 import { moe } from "../_support/cli.ts";
-import { byteShards } from "../core/training/_fixtures.ts";
+import { byteShards } from "../pipeline/training/_fixtures.ts";
 import { CPU, curve, names, tinyTrain } from "./_support.ts";
 
 /** Runs `mount`/`umount` with `args`; the error text when the OS refuses. */

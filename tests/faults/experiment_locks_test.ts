@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { Interrupted, type StopRequest } from "../../core/cli/mod.ts";
+import { exitCodeOf } from "../../commands/_errors.ts";
+import { Interrupted, type StopRequest } from "../../core/job/mod.ts";
 import {
   type Experiment,
   type ExperimentEnv,
   runExperiment,
   type SubRun,
   subRunDir,
-} from "../../core/experiments/mod.ts";
+} from "../../studies/mod.ts";
 import type { Backend } from "../../core/runtime/mod.ts";
-import { RUN_LOCK_FILE, RunLocked } from "../../core/training/mod.ts";
+import { RUN_LOCK_FILE, RunLocked } from "../../pipeline/training/mod.ts";
 import { fingerprint, names } from "./_support.ts";
 
 /** A job that logs one train record, then stops as a trainer does when a signal was received. */
@@ -51,7 +52,8 @@ Deno.test("an experiment stopped by SIGTERM reports it with exit code 143 and le
     env: env({ requested: true, signal: "SIGTERM" }),
   }).catch((e) => e);
   assert.ok(error instanceof Interrupted);
-  assert.equal(error.exitCode, 143);
+  assert.equal(error.signal, "SIGTERM");
+  assert.equal(exitCodeOf(error), 143);
   assert.match(error.message, /^Stopped by SIGTERM at step 1; report written to ".*report\.md"/);
   assert.ok(!(await names(out)).includes(RUN_LOCK_FILE));
   assert.ok(!(await names(subRunDir(out, "a", 1))).includes(RUN_LOCK_FILE));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { moe } from "../_support/cli.ts";
-import { byteShards } from "../core/training/_fixtures.ts";
+import { byteShards } from "../pipeline/training/_fixtures.ts";
 import { finish, loggedSteps, names, spawnMoe, until } from "./_support.ts";
 
 function forgetting(data: string, out: string): string[] {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { JsonlGzWriter } from "../../core/data/mod.ts";
 import { float32, saveSafetensors } from "../../core/runtime/mod.ts";
 import { saveTokenizer, ShardWriter } from "../../core/tokenizer/mod.ts";
-import { type CheckpointConfig, writeCheckpoint } from "../../core/training/mod.ts";
+import { type CheckpointConfig, writeCheckpoint } from "../../pipeline/training/mod.ts";
 import { GPT_CONFIGS } from "../../models/gpt.ts";
 
 const DEV_FULL = "/dev/full";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isCompleteCheckpoint } from "../../core/training/mod.ts";
-import { byteShards } from "../core/training/_fixtures.ts";
+import { isCompleteCheckpoint } from "../../pipeline/training/mod.ts";
+import { byteShards } from "../pipeline/training/_fixtures.ts";
 import {
   curve,
   finish,

@@ -8,14 +8,14 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { openTeacherCache } from "../../core/distill/mod.ts";
+import { openTeacherCache } from "../../pipeline/distill/mod.ts";
 import { trainRouter } from "../../core/routing/mod.ts";
 import { type HostTensor, saveSafetensors } from "../../core/runtime/mod.ts";
 import { saveTokenizer } from "../../core/tokenizer/mod.ts";
-import { type CheckpointConfig, writeCheckpoint } from "../../core/training/mod.ts";
+import { type CheckpointConfig, writeCheckpoint } from "../../pipeline/training/mod.ts";
 import { GPT_CONFIGS, gptConfig, gptParamSpecs, initGPT } from "../../models/gpt.ts";
 import { moe } from "../_support/cli.ts";
-import { byteShards } from "../core/training/_fixtures.ts";
+import { byteShards } from "../pipeline/training/_fixtures.ts";
 
 const root = await Deno.makeTempDir({ prefix: "moe-loaders-" });
 

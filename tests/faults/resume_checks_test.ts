@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { learningRate, type LrSchedule } from "../../core/training/mod.ts";
+import { learningRate, type LrSchedule } from "../../pipeline/training/mod.ts";
 import { moe } from "../_support/cli.ts";
 import { hashedShards, readManifest, reencodeInPlace } from "./_shards.ts";
 import { CPU, curve, fingerprint, names, tinyTrain } from "./_support.ts";

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isCompleteCheckpoint, RUN_LOCK_FILE } from "../../core/training/mod.ts";
+import { isCompleteCheckpoint, RUN_LOCK_FILE } from "../../pipeline/training/mod.ts";
 import { moe } from "../_support/cli.ts";
-import { byteShards } from "../core/training/_fixtures.ts";
+import { byteShards } from "../pipeline/training/_fixtures.ts";
 import {
   CPU,
   curve,

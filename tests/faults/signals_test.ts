@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isCompleteCheckpoint } from "../../core/training/mod.ts";
+import { isCompleteCheckpoint } from "../../pipeline/training/mod.ts";
 import { moe } from "../_support/cli.ts";
-import { byteShards } from "../core/training/_fixtures.ts";
+import { byteShards } from "../pipeline/training/_fixtures.ts";
 import { CPU, curve, finish, loggedSteps, names, spawnMoe, until } from "./_support.ts";
 
 function trainMoE(data: string, out: string): string[] {
@@ -75,7 +75,15 @@ Deno.test("a command without a run of its own stops on SIGTERM and SIGINT with o
     const out = join(dir, "tok.json");
     const child = spawnMoe(["tokenizer", "train", fifo, "--vocab-size", "300", "--out", out]);
     // Opening the pipe for writing returns once `moe` has opened it for reading: it is waiting.
-    const writer = await Deno.open(fifo, { write: true });
+    // Should `moe` fail before that, the pipe is opened here too so that the test fails, not hangs.
+    const writing = Deno.open(fifo, { write: true });
+    if (await Promise.race([writing.then(() => false), child.status.then(() => true)])) {
+      (await Deno.open(fifo, { read: true })).close();
+      (await writing).close();
+      const { code, stderr } = await finish(child);
+      assert.fail(`moe exited ${code} before it read ${fifo}: ${stderr}`);
+    }
+    const writer = await writing;
     child.kill(signal);
     const { code: exit, stderr } = await finish(child);
     writer.close();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type BackendName, openBackend } from "../../core/runtime/mod.ts";
-import { type Decoder, KVCacheDecoder, openGPTDecoder } from "../../core/generate/mod.ts";
-import { buildGPTCacheGraph, emptyKVCache } from "../../models/gpt_decode.ts";
+import { type Decoder, KVCacheDecoder, openGPTDecoder } from "../../pipeline/generate/mod.ts";
+import { buildGPTCacheGraph, emptyKVCache } from "../../models/gpt_kv_cache.ts";
 import { Graph } from "../../core/graph/mod.ts";
 import { declareGPTParams, GPT_CONFIGS, gptConfig, gptHidden, initGPT } from "../../models/gpt.ts";
 

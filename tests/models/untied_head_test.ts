@@ -3,7 +3,7 @@ import { gradients } from "../../core/autodiff/mod.ts";
 import { Graph, reshape, type Tensor } from "../../core/graph/mod.ts";
 import { crossEntropy } from "../../core/losses/mod.ts";
 import { openBackend } from "../../core/runtime/mod.ts";
-import { openMixtureDecoder } from "../../core/generate/mod.ts";
+import { openMixtureDecoder } from "../../pipeline/generate/mod.ts";
 import {
   buildGPTInference,
   GPT_CONFIGS,

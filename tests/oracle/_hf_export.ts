@@ -12,11 +12,11 @@ import { readDocuments } from "../../core/data/mod.ts";
 import { trainRouter } from "../../core/routing/mod.ts";
 import { openBackend } from "../../core/runtime/mod.ts";
 import { openShard } from "../../core/tokenizer/mod.ts";
-import { evalBatches } from "../../core/training/mod.ts";
+import { evalBatches } from "../../pipeline/training/mod.ts";
 import type { GPTConfig } from "../../models/gpt.ts";
 import { buildTokenLoss } from "../../models/moe.ts";
 import { moe } from "../_support/cli.ts";
-import { byteShards } from "../core/training/_fixtures.ts";
+import { byteShards } from "../pipeline/training/_fixtures.ts";
 
 /** The classes of the runs. */
 export const CLASSES = ["en", "fr"];

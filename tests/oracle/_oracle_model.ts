@@ -7,7 +7,7 @@
  */
 import { readDocuments } from "../../core/data/mod.ts";
 import { encodeSafetensors, openBackend, TrainingStep } from "../../core/runtime/mod.ts";
-import { hfGpt2Config, toHfGpt2 } from "../../core/export/mod.ts";
+import { hfGpt2Config, toHfGpt2 } from "../../pipeline/hf/mod.ts";
 import { sha256Hex } from "../../core/tokenizer/mod.ts";
 import { buildGPTTraining, gptConfig, initGPT } from "../../models/gpt.ts";
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadSafetensors } from "../../core/runtime/mod.ts";
-import { hfGpt2Name } from "../../core/export/mod.ts";
+import { hfGpt2Name } from "../../pipeline/hf/mod.ts";
 import { oracleExport, ourLossAndGrads } from "./_oracle_model.ts";
 
 /** Each oracle's committed answer (see make_golden.ts): GPT-2 in PyTorch, and transformers'. */

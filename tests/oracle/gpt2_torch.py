@@ -3,7 +3,7 @@
 Usage: /usr/bin/python3 tests/oracle/gpt2_torch.py IN_DIR OUT.safetensors
 
 IN_DIR holds what `make_golden.ts` wrote from our engine: `model.safetensors` (Hugging Face
-GPT-2 names, written by core/export), `config.json` (Hugging Face GPT-2 config) and `batch.json`
+GPT-2 names, written by pipeline/hf), `config.json` (Hugging Face GPT-2 config) and `batch.json`
 (`tokens`, `targets`, B x T, target -1 = padding). The model is GPT-2 as in transformers'
 modeling_gpt2.py (Conv1D weights [in, out], pre-LN, gelu_new, tied head, causal attention
 scaled by 1/sqrt(head size)), written out here so only torch is needed. Writes the loss (metadata)

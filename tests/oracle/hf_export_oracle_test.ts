@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { readHfGpt2 } from "../../core/export/hf_gpt2_read.ts";
+import { readHfGpt2 } from "../../pipeline/hf/hf_gpt2_read.ts";
 import { sha256Hex } from "../../core/tokenizer/mod.ts";
 import { CLASSES, FIXTURE_DIR, GOLDEN, moeLoss, RUNS, type Windows } from "./_hf_export.ts";
 

@@ -3,7 +3,7 @@
  *
  *     deno run -A tests/oracle/make_golden.ts
  *
- * Writes our oracle weights in the Hugging Face layout (through core/export, as `moe export`
+ * Writes our oracle weights in the Hugging Face layout (through pipeline/hf, as `moe export`
  * does), then asks
  * - `gpt2_torch.py` (Debian's `python3-torch`, `/usr/bin/python3`) for the loss and every gradient
  *   of GPT-2 written out in PyTorch → `golden/gpt2_oracle_grads.safetensors`;

@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { Graph, type Tensor } from "../../../core/graph/mod.ts";
+import { distillObjective, type KDDirection } from "../../../core/losses/mod.ts";
 import {
-  distillObjective,
   distillReference,
-  type KDDirection,
   type TeacherReference,
   topKReference,
-} from "../../../core/losses/mod.ts";
+} from "../../_support/loss_reference.ts";
 import { checkGradients } from "../../_support/grad_check.ts";
 import { type Feed, randomMatrix, relErr, runOrt, runReference } from "./_run.ts";
 

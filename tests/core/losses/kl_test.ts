@@ -1,17 +1,14 @@
 import assert from "node:assert/strict";
 import { gradients } from "../../../core/autodiff/mod.ts";
 import { Graph, type Tensor } from "../../../core/graph/mod.ts";
+import { forwardKL, forwardKLTopK, reverseKL, reverseKLTopK } from "../../../core/losses/mod.ts";
 import {
-  forwardKL,
   forwardKLReference,
-  forwardKLTopK,
   forwardKLTopKReference,
-  reverseKL,
   reverseKLReference,
-  reverseKLTopK,
   reverseKLTopKReference,
   topKReference,
-} from "../../../core/losses/mod.ts";
+} from "../../_support/loss_reference.ts";
 import { checkGradients } from "../../_support/grad_check.ts";
 import {
   type Feed,

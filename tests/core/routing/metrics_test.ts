@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { classificationReport } from "../../../core/routing/metrics.ts";
+import { classificationReport } from "../../../core/routing/classification_metrics.ts";
 
 Deno.test("classificationReport() matches hand-computed precision, recall and F1", () => {
   // truth a a a b b c ; predicted a a b b c c

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { looksLikeCode, SIGNAL_NAMES, signalIndices } from "../../../core/routing/signals.ts";
+import { looksLikeCode, SIGNAL_NAMES, signalIndices } from "../../../core/routing/text_signals.ts";
 
 const names = (text: string) => signalIndices(text).map((i) => SIGNAL_NAMES[i]!);
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { UsageError } from "../../../core/cli/mod.ts";
+import { InvalidRequest } from "../../../core/job/mod.ts";
 import { parseBackend, parseThreads, runtimeConfig } from "../../../core/runtime/mod.ts";
 
 Deno.test("parseBackend() accepts auto and the three backends, any case", () => {
@@ -11,10 +11,11 @@ Deno.test("parseBackend() accepts auto and the three backends, any case", () => 
   ]);
 });
 
-Deno.test("parseBackend() rejects an unknown backend as a usage error listing the choices", () => {
+Deno.test("parseBackend() rejects an unknown backend as an invalid request listing the choices", () => {
   assert.throws(() => parseBackend("cuda"), (e: unknown) => {
-    assert.ok(e instanceof UsageError);
-    assert.equal(e.message, 'Invalid --backend "cuda": expected one of auto, webgpu, cpu, wasm');
+    assert.ok(e instanceof InvalidRequest);
+    assert.equal(e.option, "backend");
+    assert.equal(e.message, 'Invalid backend "cuda": expected one of auto, webgpu, cpu, wasm');
     return true;
   });
 });
@@ -23,8 +24,9 @@ Deno.test("parseThreads() accepts integers from 1 to 256 only", () => {
   assert.equal(parseThreads("16"), 16);
   for (const bad of ["0", "-1", "1.5", "", "x", "257"]) {
     assert.throws(() => parseThreads(bad), {
-      name: "UsageError",
-      message: `Invalid --threads "${bad}": expected an integer from 1 to 256`,
+      name: "InvalidRequest",
+      option: "threads",
+      message: `Invalid threads "${bad}": expected an integer from 1 to 256`,
     });
   }
 });

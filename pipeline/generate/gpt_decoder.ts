@@ -1,0 +1,113 @@
+/**
+ * Decoders of a plain GPT-2 from its parameter values.
+ *
+ * @module
+ */
+import type { Backend, InitialValue } from "../../core/runtime/mod.ts";
+import type { GPTConfig } from "../../models/gpt.ts";
+import {
+  buildGPTCacheGraph,
+  buildGPTRecomputeGraph,
+  emptyKVCache,
+  type GenerationGraphOptions,
+} from "../../models/gpt_kv_cache.ts";
+import type { Decoder } from "./decoder.ts";
+import { KVCacheDecoder } from "./kv_cache_decoder.ts";
+import { RecomputeDecoder } from "./recompute_decoder.ts";
+
+/** `cache`: KV-cache decoding (fast); `recompute`: the whole window per token (reference). */
+export type DecodeMode = "cache" | "recompute";
+
+/** How to open a GPT decoder. */
+export interface GPTDecoderOptions {
+  /** Default `cache`. */
+  mode?: DecodeMode;
+  /**
+   * Parameters as shared graph inputs or baked into each graph. Default: inputs on a backend that
+   * keeps outputs on the device (webgpu: one copy in GPU memory for both graphs), initializers
+   * elsewhere (wasm would copy input parameters into its heap on every run; cpu pre-packs constant
+   * weights). See `BackendCapabilities.keepsOutputsOnDevice`.
+   */
+  parameters?: GenerationGraphOptions["parameters"];
+  /**
+   * Where the cache lives. Default: `device` on a backend that keeps outputs on the device
+   * (webgpu), `host` elsewhere (cpu, wasm).
+   */
+  cache?: GenerationGraphOptions["cache"];
+  /**
+   * Lengths of the prefill chunk graphs besides the whole context: a prompt of n tokens runs
+   * ⌈n/L⌉ chunks when that pads to fewer tokens than the context. Default: one chunk length,
+   * {@linkcode defaultChunkLength}, so a short prompt does not pay for a whole context.
+   */
+  prefillLengths?: readonly number[];
+  /** Intra-op threads of the one-token step on cpu (default 1; see `KVCacheDecoderSpec`). */
+  stepThreads?: number;
+}
+
+/**
+ * The default prefill chunk: a quarter of the context, at most 64 tokens (GPT-2 medium, ctx
+ * 1024: a 5-token prompt runs 64 positions instead of 1024).
+ *
+ * @example
+ * ```ts
+ * import { defaultChunkLength } from "./gpt_decoder.ts";
+ * console.assert(defaultChunkLength(128) === 32 && defaultChunkLength(1024) === 64);
+ * ```
+ */
+export function defaultChunkLength(contextLength: number): number {
+  return Math.max(1, Math.min(64, Math.floor(contextLength / 4)));
+}
+
+/**
+ * Builds and loads a GPT decoder on `backend`.
+ *
+ * @param cfg The model.
+ * @param values Its parameters by config name (`wte`, `h0.ln1.scale`, …).
+ * @returns The decoder (batch 1).
+ *
+ * @example
+ * ```ts
+ * import { openGPTDecoder } from "./gpt_decoder.ts";
+ * import { openBackend } from "../../core/runtime/mod.ts";
+ * import { GPT_CONFIGS, initGPT } from "../../models/gpt.ts";
+ * const { backend } = await openBackend("cpu", { threads: 1 });
+ * const cfg = GPT_CONFIGS.tiny;
+ * const decoder = await openGPTDecoder(backend, cfg, initGPT(cfg, 1));
+ * const logits = await decoder.prefill([1, 2, 3]);
+ * console.assert(logits.length === 256 && decoder.length === 3);
+ * await decoder.step(4);
+ * console.assert(decoder.length === 4);
+ * await decoder.dispose();
+ * ```
+ */
+export function openGPTDecoder(
+  backend: Backend,
+  cfg: GPTConfig,
+  values: ReadonlyMap<string, Float32Array>,
+  options: GPTDecoderOptions = {},
+): Promise<Decoder> {
+  const onDevice = backend.capabilities.keepsOutputsOnDevice;
+  const graphOptions: GenerationGraphOptions = {
+    values,
+    parameters: options.parameters ?? (onDevice ? "inputs" : "initializers"),
+    cache: options.cache ?? (onDevice ? "device" : "host"),
+  };
+  if (options.mode === "recompute") {
+    const graph = buildGPTRecomputeGraph(cfg, graphOptions);
+    return RecomputeDecoder.create(backend, graph, graph.parameters, cfg.vocabSize);
+  }
+  const chunks = options.prefillLengths ?? [defaultChunkLength(cfg.contextLength)];
+  const lengths = new Set([1, cfg.contextLength, ...chunks]);
+  const graphs = [...lengths]
+    .filter((n) => n >= 1 && n <= cfg.contextLength)
+    .map((n) => buildGPTCacheGraph(cfg, n, graphOptions));
+  const state = new Map<string, InitialValue>(Object.entries(emptyKVCache(cfg, 1)));
+  for (const [name, value] of graphs[0]!.parameters) state.set(name, value);
+  return KVCacheDecoder.create(backend, {
+    graphs,
+    state,
+    contextLength: cfg.contextLength,
+    vocabSize: cfg.vocabSize,
+    ...(options.stepThreads === undefined ? {} : { stepThreads: options.stepThreads }),
+  });
+}

@@ -1,0 +1,254 @@
+/**
+ * Opening a trained model for generation: a `moe train` run directory (its `latest` checkpoint)
+ * or a checkpoint directory, read as `config.json` (model shape, end-of-text id),
+ * `state.safetensors` (the parameters) and `tokenizer.json`; a Hugging Face GPT-2 folder (read by
+ * `readHfCheckpoint`); or a MoE bundle. The one place that knows model layouts for generation, so
+ * other kinds branch here.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { Backend } from "../../core/runtime/mod.ts";
+import { loadSafetensors } from "../../core/runtime/mod.ts";
+import { loadTokenizer, type TextTokenizer } from "../../core/tokenizer/mod.ts";
+import { InvalidRequest } from "../../core/job/mod.ts";
+import {
+  BUNDLE_FORMAT,
+  bundleMixture,
+  loadBundle,
+  type MixMode,
+  routedMix,
+  softMix,
+} from "../moe/mod.ts";
+import { UNKNOWN } from "../../core/routing/mod.ts";
+import {
+  findCheckpoint,
+  type GPTCheckpoint,
+  gptParameters,
+  readHfCheckpoint,
+} from "../training/mod.ts";
+import type { MixRule } from "../../models/moe_mixture.ts";
+import type { Decoder } from "./decoder.ts";
+import { checkedDecoder } from "./checked_decoder.ts";
+import { type GPTDecoderOptions, openGPTDecoder } from "./gpt_decoder.ts";
+import { openMixtureDecoder } from "./mixture_decoder.ts";
+
+/** How a bundle routed the prompt, and which of its stacks generate. */
+export interface PromptRoute {
+  /**
+   * The routed expert: a class, or `common`; under `mix: "router"` the router's most probable
+   * class (every class generates, see `weights`).
+   */
+  expert: string;
+  /** The router's label for the prompt (`unknown` below the bundle's confidence threshold). */
+  label: string;
+  /** Why this expert: the router chose it, `--expert` forced it, or the fallback took over. */
+  by: "router" | "forced" | "fallback";
+  probabilities: Record<string, number>;
+  /** Hard routing (`route`) or router-weighted experts (`router`). */
+  mix: MixMode;
+  /** The stacks that generate and their weights (sum 1), e.g. `{ fr: 0.5, common: 0.5 }`. */
+  weights: Record<string, number>;
+  /** How they combine (see `models/moe_mixture.ts`); null for one expert alone. */
+  rule: MixRule | null;
+}
+
+/** A model ready to generate with. */
+export interface OpenedModel {
+  decoder: Decoder;
+  tokenizer: TextTokenizer;
+  /** The end-of-text id (stop token, and the start of an empty prompt). */
+  eotId: number;
+  /** The checkpoint or bundle directory read. */
+  dir: string;
+  /** For a MoE bundle: the expert chosen for the prompt; null for a single model. */
+  route: PromptRoute | null;
+}
+
+/** How to open a model: decoding options, and for a bundle the prompt to route. */
+export interface OpenModelOptions extends GPTDecoderOptions {
+  /** The prompt (a bundle routes it to an expert). */
+  prompt?: string;
+  /** Force this expert of a bundle (a class, or `common`). */
+  expert?: string;
+  /** The expert for a prompt the router calls `unknown` (default: the bundle's fallback). */
+  fallback?: string;
+  /** Hard routing (default `route`) or every expert weighted by the router (`router`). */
+  mix?: MixMode;
+}
+
+/**
+ * Opens a run or checkpoint directory, a Hugging Face GPT-2 folder or a bundle on `backend`.
+ *
+ * @param path A `moe train --out` directory, one of its `step-N` directories, a Hugging Face
+ *   folder or a `moe assemble` bundle.
+ * @param backend Where to run.
+ * @param options Cache or recompute, parameter placement.
+ * @returns The decoder, tokenizer and end-of-text id.
+ * @throws {Error} One line naming the path and what is wrong: not found, no checkpoint, a
+ *   missing or malformed file, a parameter missing or of the wrong shape, a tokenizer that does
+ *   not fit the model.
+ */
+export async function openModel(
+  path: string,
+  backend: Backend,
+  options: OpenModelOptions = {},
+): Promise<OpenedModel> {
+  const fail = (detail: string) => new Error(`Cannot open model "${path}": ${detail}`);
+  const info = await Deno.stat(path).catch(() => null);
+  if (!info) throw fail("no such file or directory");
+  if (!info.isDirectory) throw fail("not a directory (expected a run or checkpoint directory)");
+  if (await isBundle(path)) return await openBundleExpert(path, backend, options);
+  if (options.mix === "router") {
+    throw new InvalidRequest(
+      (s) => `Invalid ${s.option("mix")} router for "${path}": soft routing needs a MoE bundle`,
+      { option: "mix" },
+    );
+  }
+  // A Hugging Face folder's errors name its files already.
+  const { dir, config, values } = await readHfCheckpoint(path) ?? await readCheckpoint(path, fail);
+  const cfg = config.model;
+  const tokenizer = await loadTokenizer(join(dir, "tokenizer.json")).catch((error) => {
+    throw fail(error instanceof Error ? error.message : String(error));
+  });
+  if (tokenizer.vocabSize > cfg.vocabSize) {
+    throw fail(
+      `tokenizer.json has ${tokenizer.vocabSize} tokens, more than the model's ${cfg.vocabSize}`,
+    );
+  }
+  const decoder = checkedDecoder(
+    await openGPTDecoder(backend, cfg, values, options),
+    `model "${dir}"`,
+  );
+  return { decoder, tokenizer, eotId: config.tokenizer.eotId, dir, route: null };
+}
+
+/** A `moe train` run's latest checkpoint or a checkpoint directory, every failure one line. */
+async function readCheckpoint(
+  path: string,
+  fail: (detail: string) => Error,
+): Promise<GPTCheckpoint> {
+  let found: Awaited<ReturnType<typeof findCheckpoint>>;
+  try {
+    found = await findCheckpoint(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw fail("no checkpoint there (neither latest nor config.json; is it a moe train run?)");
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    // findCheckpoint's own errors name the file; a bare JSON.parse error does not.
+    throw message.startsWith("Cannot") ? error : fail(`cannot read config.json (${message})`);
+  }
+  const { dir, config } = found;
+  const statePath = join(dir, "state.safetensors");
+  const { tensors } = await loadSafetensors(statePath).catch((error) => {
+    const reason = error instanceof Deno.errors.NotFound
+      ? `no state.safetensors in "${dir}"`
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw fail(reason);
+  });
+  try {
+    return { dir, config, values: gptParameters(tensors, config.model) };
+  } catch (error) {
+    throw fail(`"${statePath}": ${(error as Error).message}`);
+  }
+}
+
+/**
+ * Whether `path` is a bundle: its manifest says so, or it is unreadable JSON — then loading the
+ * bundle names the broken manifest, which "no checkpoint there" would not.
+ */
+async function isBundle(path: string): Promise<boolean> {
+  const text = await Deno.readTextFile(join(path, "manifest.json")).catch(() => null);
+  if (text === null) return false;
+  try {
+    return (JSON.parse(text) as { format?: string } | null)?.format === BUNDLE_FORMAT;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Routes the prompt through a bundle's router (once, for the whole sequence) and opens the
+ * stacks that answer it (see `pipeline/moe/mixture_plan.ts`):
+ *
+ * - `mix: "route"` (default): `--expert` if given (alone), else the router's class, else (an
+ *   `unknown` prompt: empty or below the bundle's confidence threshold) the fallback — the
+ *   common expert when the bundle has one, else the router's best class. A MoE-CE bundle adds
+ *   its common expert to a routed or fallback class (final hidden states averaged by the
+ *   bundle's weights, `moe eval`'s `routed+common`).
+ * - `mix: "router"`: every expert weighted by the router's probabilities (soft routing).
+ *
+ * Several stacks run as one mixture graph per token (`openMixtureDecoder`).
+ *
+ * @throws {InvalidRequest} For an expert the bundle lacks (option `expert` or `fallback`), or
+ *   either of them with `mix: "router"`.
+ */
+async function openBundleExpert(
+  path: string,
+  backend: Backend,
+  options: OpenModelOptions,
+): Promise<OpenedModel> {
+  const bundle = await loadBundle(path);
+  const r = bundle.router.route(options.prompt ?? "", bundle.manifest.router.minConfidence);
+  const names = [...bundle.experts.keys(), ...(bundle.common ? ["common"] : [])];
+  const pick = (name: string, option: "expert" | "fallback") => {
+    if (!names.includes(name)) {
+      throw new InvalidRequest(
+        (s) =>
+          `Invalid ${s.option(option)} "${name}": the bundle "${path}" has ${names.join(", ")}`,
+        { option },
+      );
+    }
+    return name;
+  };
+  const mixMode = options.mix ?? "route";
+  if (mixMode === "router") {
+    for (const option of ["expert", "fallback"] as const) {
+      if (options[option] !== undefined) {
+        throw new InvalidRequest(
+          (s) =>
+            `Invalid ${s.option(option)} with ${
+              s.option("mix")
+            } router: soft routing uses every expert`,
+          { option },
+        );
+      }
+    }
+  }
+  let expert: string, by: PromptRoute["by"];
+  if (mixMode === "router") [expert, by] = [r.best, "router"];
+  else if (options.expert !== undefined) {
+    [expert, by] = [pick(options.expert, "expert"), "forced"];
+  } else if (r.label !== UNKNOWN) [expert, by] = [r.label, "router"];
+  else {
+    const fallback = options.fallback ??
+      (bundle.manifest.fallback === "common" && bundle.common ? "common" : r.best);
+    [expert, by] = [pick(fallback, "fallback"), "fallback"];
+  }
+  const mix = mixMode === "router"
+    ? softMix(bundle, r.probabilities)
+    : routedMix(bundle, expert, by === "forced" ? false : undefined);
+  const stacks = Object.entries(mix.weights).map(([name, w]) => `${name} ${w.toFixed(2)}`);
+  const decoder = checkedDecoder(
+    await openMixtureDecoder(backend, bundleMixture(bundle, mix), options),
+    `bundle "${path}" (expert ${stacks.join(" + ")})`,
+  );
+  return {
+    decoder,
+    tokenizer: bundle.tokenizer,
+    eotId: bundle.manifest.tokenizer.eotId,
+    dir: path,
+    route: {
+      expert,
+      label: r.label,
+      by,
+      probabilities: r.probabilities,
+      mix: mixMode,
+      weights: mix.weights,
+      rule: mix.rule,
+    },
+  };
+}

@@ -1,0 +1,185 @@
+/**
+ * The GPT-2 graphs of a training run loaded on a backend: the fused step (or the two graphs of
+ * gradient accumulation) and a forward-only evaluation graph, all over one state store, so
+ * evaluation reads the very parameters being trained without copying them.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { encode, Graph } from "../../core/graph/mod.ts";
+import {
+  type AdamWConfig,
+  buildAccumulationSteps,
+  type TrainingGraph,
+} from "../../core/optim/mod.ts";
+import {
+  type Backend,
+  type HostTensor,
+  loadTrainingState,
+  saveTrainingState,
+  TrainingStep,
+} from "../../core/runtime/mod.ts";
+import {
+  buildGPTInference,
+  buildGPTTraining,
+  DROPOUT_KEY,
+  dropoutKey,
+  type GPTConfig,
+  gptLoss,
+} from "../../models/gpt.ts";
+import type { Batch } from "./batches.ts";
+import type { ModelRunner, StepOutcome } from "./runner.ts";
+
+/** Geometry and optimizer of a run's graphs. */
+export interface GPTRunnerOptions {
+  /** Rows per micro-batch (per session run). */
+  batch: number;
+  seqLen: number;
+  /** Micro-batches per optimizer step (1 = the fused step). */
+  accumulate: number;
+  seed: number;
+  adamw: AdamWConfig;
+}
+
+/** The loaded graphs of a GPT-2 training run. */
+export class GPTRunner implements ModelRunner {
+  private constructor(
+    private readonly cfg: GPTConfig,
+    private readonly steps: TrainingStep[],
+    private readonly evaluator: TrainingStep,
+    private readonly options: GPTRunnerOptions,
+  ) {}
+
+  /**
+   * Builds and loads the graphs; parameters start from GPT-2 initialization with `seed`.
+   *
+   * @param backend Where to run.
+   * @param cfg The model.
+   * @param options Micro-batch rows, sequence length, accumulation, seed, AdamW settings.
+   * @returns The runner.
+   */
+  static async create(
+    backend: Backend,
+    cfg: GPTConfig,
+    options: GPTRunnerOptions,
+  ): Promise<GPTRunner> {
+    const { batch, seqLen, seed } = options;
+    const graphs: TrainingGraph[] = options.accumulate > 1
+      ? Object.values(
+        buildAccumulationSteps(
+          "gpt",
+          gptLoss(cfg, { batch, seqLen, seed }, true),
+          options.adamw,
+          options.accumulate,
+        ),
+      )
+      : [buildGPTTraining(cfg, { batch, seqLen, seed }, options.adamw)];
+    const steps: TrainingStep[] = [];
+    const first = await TrainingStep.create(backend, graphs[0]!.model, {
+      bindings: graphs[0]!.bindings,
+      state: graphs[0]!.initialState,
+    });
+    steps.push(first);
+    for (const tg of graphs.slice(1)) {
+      steps.push(
+        await TrainingStep.create(backend, tg.model, {
+          bindings: tg.bindings,
+          state: tg.initialState,
+          store: first.store,
+          lossOutput: "grad_norm",
+        }),
+      );
+    }
+    const g = new Graph("gpt.eval");
+    g.output(gptLoss(cfg, { batch, seqLen, seed }, false)(g), "loss");
+    const evaluator = await TrainingStep.create(backend, encode(g), {
+      bindings: [],
+      store: first.store,
+    });
+    return new GPTRunner(cfg, steps, evaluator, options);
+  }
+
+  /**
+   * Runs one optimizer step over `accumulate` micro-batches of `batch` rows. With dropout, each
+   * micro-batch's masks are keyed by (seed, step, micro-batch), so a resumed run repeats them.
+   *
+   * @param batch `[accumulate·B, T]` inputs and targets, row-major.
+   * @param lr Learning rate of this step.
+   * @param step Optimizer step, 1-based (AdamW bias correction).
+   */
+  async step({ tokens, targets }: Batch, lr: number, step: number): Promise<StepOutcome> {
+    const { batch, seqLen, accumulate, seed } = this.options;
+    const n = batch * seqLen;
+    const int64 = (data: BigInt64Array, i: number): HostTensor => ({
+      dtype: "int64",
+      dims: [batch, seqLen],
+      data: data.subarray(i * n, (i + 1) * n),
+    });
+    const micro = (i: number) => ({
+      tokens: int64(tokens, i),
+      targets: int64(targets, i),
+      ...((this.cfg.dropout ?? 0) > 0 ? { [DROPOUT_KEY]: dropoutKey(seed, step, i) } : {}),
+    });
+    if (accumulate === 1) {
+      const r = await this.steps[0]!.run({ ...micro(0), lr, step });
+      return { loss: r.loss, gradNorm: Number(r.outputs.grad_norm?.data[0] ?? NaN) };
+    }
+    let sum = 0;
+    for (let i = 0; i < accumulate; i++) sum += (await this.steps[0]!.run(micro(i))).loss;
+    const applied = await this.steps[1]!.run({ lr, step });
+    return { loss: sum / accumulate, gradNorm: applied.loss };
+  }
+
+  /** Mean cross-entropy of one `[B, T]` batch (targets −1 are not counted). */
+  async evalLoss(_cls: string, tokens: BigInt64Array, targets: BigInt64Array): Promise<number> {
+    const { batch, seqLen } = this.options;
+    const t = (data: BigInt64Array): HostTensor => ({
+      dtype: "int64",
+      dims: [batch, seqLen],
+      data,
+    });
+    return (await this.evaluator.run({ tokens: t(tokens), targets: t(targets) })).loss;
+  }
+
+  /** Parameters, optimizer moments and accumulators, copied to the host. */
+  readState(): Promise<Record<string, HostTensor>> {
+    return this.steps[0]!.readState();
+  }
+
+  /** Saves the whole state as safetensors with `metadata`. */
+  save(path: string, metadata: Record<string, string>): Promise<void> {
+    return saveTrainingState(path, this.steps[0]!, metadata);
+  }
+
+  /** Restores state saved by {@linkcode GPTRunner.save}; returns its metadata. */
+  load(path: string): Promise<Record<string, string>> {
+    return loadTrainingState(path, this.steps[0]!);
+  }
+
+  /** Writes `model.onnx` (see {@linkcode writeGPTModel}). */
+  writeModel(dir: string, state: Readonly<Record<string, HostTensor>>): Promise<void> {
+    return writeGPTModel(dir, this.cfg, state);
+  }
+
+  /** Frees the sessions and the state. */
+  async dispose(): Promise<void> {
+    await this.evaluator.dispose();
+    for (const s of this.steps.slice(1)) await s.dispose();
+    await this.steps[0]!.dispose();
+  }
+}
+
+/**
+ * Writes `dir/model.onnx`: the inference graph (`tokens [1, ctx]` → `logits [1, ctx, V]`) with
+ * the parameters of `state` baked in, loadable by any ONNX Runtime.
+ */
+export async function writeGPTModel(
+  dir: string,
+  cfg: GPTConfig,
+  state: Readonly<Record<string, HostTensor>>,
+): Promise<void> {
+  const values = new Map<string, Float32Array>();
+  for (const [k, t] of Object.entries(state)) if (t.dtype === "float32") values.set(k, t.data);
+  const model = buildGPTInference(cfg, { batch: 1, seqLen: cfg.contextLength, values });
+  await Deno.writeFile(join(dir, "model.onnx"), model);
+}
