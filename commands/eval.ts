@@ -1,7 +1,8 @@
 /**
  * `moe eval`: per-class loss and perplexity on token shards — of a bundle's experts, routed MoE,
- * common expert, oracle routing (and a teacher, and soft routing), or of one model — and the
- * loss of any model on a text file (`--text`).
+ * common expert, oracle routing (and a teacher, and soft routing), or of one model, with a
+ * bundle's routing regret and routing rules compared — the loss of any model on a text file
+ * (`--text`), and a bundle on a file of documents (`--jsonl`).
  *
  * @module
  */
@@ -12,10 +13,15 @@ import { createProgress } from "./_progress_bar.ts";
 import { SPLITS } from "../core/data/mod.ts";
 import {
   BUNDLE_FORMAT,
+  checkRoutePrefix,
+  type DocumentsEvalReport,
+  documentsWindow,
   type EvalReport,
   evaluateBundle,
+  evaluateDocuments,
   evaluateModel,
   formatEvalTable,
+  formatRoutingRules,
   loadBundle,
   MIX_MODES,
   type MixMode,
@@ -40,6 +46,10 @@ import { collect, integerIn } from "./_option_values.ts";
 interface EvalFlags extends GlobalOptions {
   data?: string;
   text?: string;
+  jsonl?: string;
+  label?: string;
+  window?: number;
+  routePrefix?: number;
   split: string;
   teacher?: string;
   rows: number;
@@ -63,6 +73,21 @@ export function evalCommand(): Command {
     )
     .option("--data <DIR>", "token shard directory (moe tokenizer encode): the per-class table")
     .option("--text <FILE>", "a UTF-8 text file: its loss and perplexity")
+    .option(
+      "--jsonl <FILE>",
+      'documents (.jsonl[.gz], one {"text": …} a line) in windows: a bundle\'s rows and routing rules',
+    )
+    .option("--label <CLASS>", "with --jsonl: the class every document belongs to")
+    .option(
+      "--window <N>",
+      "with --jsonl: tokens per window (default: the context)",
+      integerIn(1, 65536),
+    )
+    .option(
+      "--route-prefix <N>",
+      "a bundle's routing rules decide on the first N tokens (default: half the sequence)",
+      integerIn(1, 65536),
+    )
     .addOption(
       new Option("--split <NAME>", "split of the shards to evaluate on").choices(SPLITS).default(
         "val",
@@ -110,6 +135,20 @@ score a GPT-2. A bundle scores each window with what moe generate runs for that 
 router's expert for the window's decoded text (unknown → the bundle's fallback), with the
 common expert for MoE-CE; --json "routes" counts the windows of each.
 
+Routing regret (bundles): per sequence, the routed choice's loss minus the lowest loss of any
+choice it had (each expert, or each expert+common for routed+common): oracle-best, not the
+label; "regret / best" rows give its mean (nats/token) and the share of sequences routed to
+their best choice. Routing rules: each sequence is cut into a prompt (--route-prefix tokens)
+and its continuation; router (the n-gram router on the prompt), likelihood (the expert that
+predicts the prompt best) and combined (the router as the prior) decide from the prompt, and
+are scored on the continuation against oracle-label and oracle-best, with the decision's cost
+measured here in ms per prompt (generation also runs one prefill per expert for likelihood and
+combined). For MoE-CE every candidate is the expert with the common expert.
+
+--jsonl: the documents' tokens (each followed by end-of-text, as in token shards) in windows
+of the context (or --window tokens), every window scored by every expert: the bundle's rows
+and the routing rules; --label CLASS adds the oracle rows and label accuracy and macro-F1.
+
 Examples:
   moe eval moe-ce --data data/tokens
   moe eval moe-ple --data data/tokens --split test --teacher runs/teacher --rows 256 --json
@@ -117,17 +156,21 @@ Examples:
   moe eval moe-ple --data data/tokens --average en,py --average en,py,common --average all
   moe eval runs/teacher --data data/tokens --split test
   moe eval hf/gpt2 --text notes.txt --json
-  moe eval moe-ce --text notes.txt`,
+  moe eval moe-ce --text notes.txt
+  moe eval .demo/moe --jsonl fixtures/ood/en-manpages.jsonl.gz --label en
+  moe eval moe-ce --jsonl fixtures/ood/py-numpy.jsonl.gz --label py --route-prefix 16 --json`,
     )
     .action(action(async (dir: string, flags: EvalFlags) => {
-      if ((flags.data === undefined) === (flags.text === undefined)) {
+      const inputs = [flags.data, flags.text, flags.jsonl].filter((i) => i !== undefined);
+      if (inputs.length !== 1) {
         throw new UsageError(
-          "Invalid moe eval: give exactly one of --data (per-class table) and --text (one file)",
+          "Invalid moe eval: give exactly one of --data (per-class table) and --text (one file), or --jsonl (documents)",
         );
       }
       const bundle = await isBundleDir(dir);
       checkEvalFlags(dir, bundle, flags);
       if (flags.text !== undefined) return await evaluateText(dir, bundle, flags.text, flags);
+      if (flags.jsonl !== undefined) return await evaluateJsonl(dir, flags.jsonl, flags);
       await evaluateShards(dir, bundle, flags.data!, flags);
     }));
 }
@@ -148,6 +191,75 @@ function checkEvalFlags(dir: string, bundle: boolean, flags: EvalFlags): void {
     const flag = flags.teacher !== undefined ? "--teacher" : "--mix router";
     throw new UsageError(`Invalid ${flag} with --text: it applies to --data shards`);
   }
+  checkJsonlFlags(dir, bundle, flags);
+}
+
+/** The flags of `--jsonl` (a bundle; `--label`, `--window`) and `--route-prefix` (a bundle). */
+function checkJsonlFlags(dir: string, bundle: boolean, flags: EvalFlags): void {
+  const jsonl = flags.jsonl !== undefined;
+  if (jsonl && !bundle) {
+    throw new UsageError(`Invalid --jsonl for "${dir}": it evaluates a MoE bundle`);
+  }
+  const only = flags.label !== undefined
+    ? "--label"
+    : flags.window !== undefined
+    ? "--window"
+    : null;
+  if (only !== null && !jsonl) throw new UsageError(`Invalid ${only}: it applies to --jsonl`);
+  const other = flags.teacher !== undefined
+    ? "--teacher"
+    : flags.mix === "router"
+    ? "--mix router"
+    : flags.seqLen !== undefined
+    ? "--seq-len (--window cuts documents)"
+    : flags.average.length > 0
+    ? "--average"
+    : null;
+  if (jsonl && other !== null) {
+    throw new UsageError(`Invalid ${other} with --jsonl: it applies to --data shards`);
+  }
+  if (flags.routePrefix !== undefined && (!bundle || flags.text !== undefined)) {
+    throw new UsageError(
+      `Invalid --route-prefix for "${dir}": it applies to a bundle's --data or --jsonl`,
+    );
+  }
+}
+
+/** `--jsonl`: the bundle's rows and routing rules on the file's documents. */
+async function evaluateJsonl(dir: string, path: string, flags: EvalFlags): Promise<void> {
+  const loaded = await loadBundle(dir);
+  const options = {
+    path,
+    ...(flags.label !== undefined ? { label: flags.label } : {}),
+    ...(flags.window !== undefined ? { window: flags.window } : {}),
+    ...(flags.routePrefix !== undefined ? { routePrefix: flags.routePrefix } : {}),
+  };
+  const classes = loaded.manifest.classes;
+  if (flags.label !== undefined && !classes.includes(flags.label)) {
+    throw new UsageError(
+      `Invalid --label "${flags.label}": the bundle's classes are ${classes.join(", ")}`,
+    );
+  }
+  const window = usage(
+    "--window",
+    () => documentsWindow(loaded, flags.window !== undefined ? { window: flags.window } : {}),
+  );
+  usage("--route-prefix", () => checkRoutePrefix(flags.routePrefix ?? 1, window));
+  const { backend } = await openCommandBackend(flags);
+  const report: DocumentsEvalReport = await evaluateDocuments(loaded, {
+    ...options,
+    batch: flags.batch,
+    backend,
+    progress: createProgress({ quiet: flags.json ?? false }),
+  });
+  if (flags.json) return printJson({ bundle: dir, backend: backend.description, ...report });
+  console.log(
+    `${dir} on ${path} (${report.documents} documents, ${report.windows} windows of ${report.seqLen} tokens${
+      report.label === null ? "" : `, class ${report.label}`
+    }), loss / perplexity:`,
+  );
+  console.log(formatEvalTable({ ...report, classes: [report.set] }));
+  console.log(`\n${formatRoutingRules(report.routingRules)}`);
 }
 
 /** `--text`: the file's loss and perplexity under the model or bundle. */
@@ -192,6 +304,7 @@ async function evaluateShards(
     ...(flags.teacher !== undefined ? { teacher: flags.teacher } : {}),
     backend,
     mix: flags.mix,
+    ...(flags.routePrefix !== undefined ? { routePrefix: flags.routePrefix } : {}),
     progress: createProgress({ quiet: flags.json ?? false }),
   };
   const report: EvalReport = bundle
@@ -205,6 +318,17 @@ async function evaluateShards(
     `${dir} on ${data} (${flags.split}, ${report.seqLen} tokens per sequence), loss / perplexity:`,
   );
   console.log(formatEvalTable(report));
+  if (report.routingRules) console.log(`\n${formatRoutingRules(report.routingRules)}`);
+}
+
+/** Runs `check`, its RangeError a usage error of `flag`. */
+function usage<T>(flag: string, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new UsageError(`Invalid ${flag}: ${error.message}`);
+  }
 }
 
 /** Evaluates a bundle, with the uniform averages `--average` asks for (checked on its experts). */
@@ -214,6 +338,14 @@ async function evaluateBundleWithAverages(
   options: Parameters<typeof evaluateBundle>[1],
 ): Promise<EvalReport> {
   const loaded = await loadBundle(dir);
+  if (options.routePrefix !== undefined) {
+    const models = [...loaded.experts.values(), ...(loaded.common ? [loaded.common] : [])];
+    const seqLen = Math.min(
+      options.seqLen ?? Infinity,
+      ...models.map((m) => m.config.contextLength),
+    );
+    usage("--route-prefix", () => checkRoutePrefix(options.routePrefix!, seqLen));
+  }
   const average = texts.map((t) => {
     try {
       return parseAverage(t, loaded.manifest.classes, loaded.common !== null);

@@ -14,8 +14,9 @@ import {
   type SamplingOptions,
   TokenTextStream,
 } from "../pipeline/generate/mod.ts";
-import { MIX_MODES, type MixMode } from "../pipeline/moe/mod.ts";
-import { type Backend } from "../core/runtime/mod.ts";
+import { GENERATE_MIX_MODES, type GenerateMixMode } from "../pipeline/moe/mod.ts";
+import { ROUTE_RULES, type RouteRule } from "../core/routing/mod.ts";
+import type { Backend } from "../core/runtime/mod.ts";
 import {
   action,
   BACKEND_HELP,
@@ -38,7 +39,8 @@ interface GenerateFlags extends GlobalOptions {
   cache: boolean;
   expert?: string;
   fallback?: string;
-  mix: MixMode;
+  mix: GenerateMixMode;
+  route: RouteRule;
 }
 
 /** The `generate` command. */
@@ -77,9 +79,17 @@ export function generateCommand(): Command {
     .addOption(
       new Option(
         "--mix <MODE>",
-        "bundle: route (one expert per prompt; MoE-CE adds its common expert) or router " +
-          "(every expert weighted by the router's probabilities)",
-      ).choices(MIX_MODES).default("route"),
+        "bundle: route (one expert per prompt; MoE-CE adds its common expert), router " +
+          "(every expert weighted by the router's probabilities) or posterior (weighted by " +
+          "the experts' posterior for the prompt; one more prefill)",
+      ).choices(GENERATE_MIX_MODES).default("route"),
+    )
+    .addOption(
+      new Option(
+        "--route <RULE>",
+        "bundle: how to pick the expert: router (the n-gram router), likelihood (the expert " +
+          "that predicts the prompt best) or combined (the router's probabilities as prior)",
+      ).choices(ROUTE_RULES).default("router"),
     )
     .addHelpText(
       "after",
@@ -92,6 +102,12 @@ common expert together (final hidden states averaged, ½ each, one KV cache per 
 runs one expert alone. --mix router weights every expert by the router's probabilities: hidden
 states mixed when the experts share their embedding (JEET, MoE-CE), next-token probabilities
 mixed when they do not (PLE). --json "route" lists the experts that generate and their weights.
+--route likelihood prefills the prompt with every expert, scoring it, and keeps the best one's
+KV cache (p(k | x) ∝ p_k(x)); combined multiplies by the router's probability. --json "route"
+gives the posterior, each expert's log-likelihood and scoringMs (the extra ms the other experts'
+prefills cost); --fallback (for prompts the router calls unknown) is for --route router only.
+--mix posterior weights every expert by the combined posterior (the likelihood one with --route
+likelihood): it scores the prompt first, then the mixture prefills it again.
 
 Examples:
   moe generate runs/teacher "The history of"
@@ -100,7 +116,9 @@ Examples:
   moe generate .demo/teacher "" --backend wasm --threads 1
   moe generate .demo/moe "Le chat dort" --json          # a bundle: routed to its fr expert
   moe generate .demo/moe "x = 1" --expert py
-  moe generate .demo/moe "Der Hund und le chat" --mix router --json   # soft routing`,
+  moe generate .demo/moe "Der Hund und le chat" --mix router --json   # soft routing
+  moe generate .demo/moe "see sysconf(_SC_CLK_TCK)" --route likelihood --json
+  moe generate .demo/moe "Der Hund und le chat" --mix posterior --json`,
     )
     .action(action(runGenerate));
 }
@@ -125,11 +143,16 @@ async function runGenerate(
     ...(flags.expert !== undefined ? { expert: flags.expert } : {}),
     ...(flags.fallback !== undefined ? { fallback: flags.fallback } : {}),
     mix: flags.mix,
+    route: flags.route,
+    maxTokens: flags.maxTokens,
   });
   if (opened.route && !flags.json && Deno.stderr.isTerminal()) {
-    const { weights, by, rule } = opened.route;
+    const { weights, by, rule, routing, scoringMs } = opened.route;
     const stacks = Object.entries(weights).map(([name, w]) => `${name} ${w.toFixed(2)}`);
-    console.error(`[${stacks.join(" + ")} (${by}${rule ? `, ${rule}` : ""})]`);
+    const scored = routing === "router"
+      ? ""
+      : `; --route ${routing}, ${scoringMs.toFixed(0)} ms scoring`;
+    console.error(`[${stacks.join(" + ")} (${by}${rule ? `, ${rule}` : ""}${scored})]`);
   }
   try {
     await streamGeneration(opened, prompt ?? "", flags, sampling, backend);
@@ -143,8 +166,10 @@ function checkGenerateFlags(flags: GenerateFlags): void {
   if (flags.topP === 0) throw new UsageError("Invalid --top-p 0: expected a number in (0, 1]");
   for (const [flag, value] of [["--expert", flags.expert], ["--fallback", flags.fallback]]) {
     // Checked here too (the bundle loader does) so that it fails before the model loads.
-    if (flags.mix === "router" && value !== undefined) {
-      throw new UsageError(`Invalid ${flag} with --mix router: soft routing uses every expert`);
+    if (flags.mix !== "route" && value !== undefined) {
+      throw new UsageError(
+        `Invalid ${flag} with --mix ${flags.mix}: soft routing uses every expert`,
+      );
     }
   }
 }
@@ -171,8 +196,20 @@ async function streamGeneration(
     if (!flags.json && piece) await Deno.stdout.write(out.encode(piece));
   };
   const options = { maxTokens: flags.maxTokens, eotId, sampling };
-  // Empty prompt: the loop starts from <|endoftext|>, the start of a new document.
-  const result = await generate(decoder, ids, options, onToken);
+  // Empty prompt: the loop starts from <|endoftext|>, the start of a new document. A decoder
+  // that likelihood routing prefilled goes on from its cache.
+  const { prefilled } = opened;
+  const result = prefilled
+    ? {
+      ...await generate(
+        decoder,
+        prefilled.ids,
+        { ...options, prefilled: prefilled.logits },
+        onToken,
+      ),
+      truncated: prefilled.truncated,
+    }
+    : await generate(decoder, ids, options, onToken);
   const rest = stream.flush();
   generated += rest;
   if (result.truncated > 0) {

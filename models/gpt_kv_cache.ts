@@ -20,6 +20,8 @@
  * | `past.{l}.k` / `past.{l}.v` | float32 `[B, nh, hs, ctx]` / `[B, nh, ctx, hs]` | cache in |
  * | `logits` | float32 `[B, V]` | output |
  * | `present.{l}.k` / `present.{l}.v` | as `past` | cache out |
+ * | `targets` | int64 `[B·T]` | scored graphs only: each row's next token, −1 = not scored |
+ * | `prompt_logprob` | float32 `[]` | scored graphs only: Σ log p(target) over scored rows |
  *
  * Where the cache lives is a build option. `device` (webgpu): the graph outputs the whole updated
  * cache and the runner feeds it back, so it never leaves the GPU. `host` (cpu, wasm): the graph
@@ -57,7 +59,19 @@
  *
  * @module
  */
-import { encode, gather, Graph, reshape, type Tensor } from "../core/graph/mod.ts";
+import {
+  cast,
+  encode,
+  gather,
+  Graph,
+  greater,
+  mul,
+  neg,
+  reduceSum,
+  reshape,
+  type Tensor,
+} from "../core/graph/mod.ts";
+import { crossEntropy } from "../core/losses/mod.ts";
 import type { HostTensor, StateBinding } from "../core/runtime/mod.ts";
 import {
   declareGPTParams,
@@ -208,6 +222,31 @@ export function lastRow(hidden: Tensor, last: Tensor, batch: number, length: num
   return reshape(gather(rows, last, 1), [batch, C]); // [B, T, C] → [B, 1, C] → [B, C]
 }
 
+/**
+ * Scores the rows a cache graph reads: declares `targets` int64 `[B·T]` (row n's next token, −1
+ * where it is not scored: padding, the prompt's last token) and outputs `prompt_logprob`, the
+ * float32 scalar `Σₙ log softmax(logitsₙ)[targetₙ]` over scored rows, in nats. The decoder sums
+ * it over its prefill runs, so a prompt is scored by the very prefill that fills the cache.
+ *
+ * @param g The graph.
+ * @param logits `[B·T, V]`: every row's logits (not only `last`).
+ *
+ * @example
+ * ```ts
+ * import { Graph } from "../core/graph/mod.ts";
+ * import { outputPromptLogProb } from "./gpt_kv_cache.ts";
+ * const g = new Graph("score");
+ * outputPromptLogProb(g, g.input("rows", "float32", [4, 10]));
+ * console.assert(g.inputs.some((t) => t.name === "targets"));
+ * ```
+ */
+export function outputPromptLogProb(g: Graph, logits: Tensor): void {
+  const targets = g.input("targets", "int64", [logits.shape[0]!]);
+  const counted = reduceSum(cast(greater(targets, -1), "float32")); // scored rows
+  // crossEntropy is the mean −log p over scored rows (0 when none): times their count, the sum.
+  g.output(neg(mul(crossEntropy(logits, targets), counted)), "prompt_logprob");
+}
+
 /** How to build a generation graph. */
 export interface GenerationGraphOptions {
   /** The model's parameter values, by config name. */
@@ -221,6 +260,12 @@ export interface GenerationGraphOptions {
   parameters?: "inputs" | "initializers";
   /** Where the cache lives: `device` (default; whole cache out) or `host` (new rows out). */
   cache?: "device" | "host";
+  /**
+   * Also score the rows read (`targets` in, `prompt_logprob` out; see the module doc), for
+   * likelihood routing: the head then runs on every row, not only `last`, so only the graphs
+   * opened to score a prompt ask for it (default false).
+   */
+  score?: boolean;
 }
 
 /** An encoded generation graph and what its runner needs. */
@@ -270,6 +315,7 @@ export function buildGPTCacheGraph(
   const past = declareKVCache(g, cfg, B);
   const { hidden, present, current } = gptHiddenWithCache(g, cfg, tokens, p, { position, past });
   g.output(lmHead(lastRow(hidden, last, B, length), headWeight(cfg, p)), "logits"); // [B, C] → [B, V]
+  if (opts.score) outputPromptLogProb(g, lmHead(hidden, headWeight(cfg, p))); // [B·T, V]
   const host = opts.cache === "host";
   const bindings = host ? [] : outputKVCache(g, present);
   const rows = host ? outputKVRows(g, current) : [];

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { Graph } from "../core/graph/mod.ts";
+import { Graph, type Tensor } from "../core/graph/mod.ts";
 import type { HostTensor } from "../core/runtime/mod.ts";
 import { gptHidden, gptHiddenWithCache } from "./gpt.ts";
 import {
@@ -32,6 +32,7 @@ import {
   lastRow,
   outputKVCache,
   outputKVRows,
+  outputPromptLogProb,
 } from "./gpt_kv_cache.ts";
 import {
   checkMixture,
@@ -48,7 +49,8 @@ export type MixtureGraphOptions = Omit<GenerationGraphOptions, "values">;
 /**
  * The mixture's cache graph of `length` new tokens: each stack reads and writes its own cache
  * (whole cache out on the device, new rows out on the host), and row `last` of every stack's
- * final hidden states goes through {@linkcode mixtureLogits}.
+ * final hidden states goes through {@linkcode mixtureLogits}. With `score`, every row's mixed
+ * logits also score the prompt (`targets` → `prompt_logprob`, as in `gpt_kv_cache.ts`).
  *
  * @param length T: 1 for steps, up to the mixture's context for prefill.
  * @throws {RangeError} If the mixture is invalid or `length` exceeds its context.
@@ -64,7 +66,7 @@ export function buildMixtureCacheGraph(
   const g = new Graph(`mixture.cache${length}`);
   const { tokens, position, last } = declareDecodeInputs(g, B, length);
   const params = declareMixture(g, mixture);
-  const bindings: StateBinding[] = [], rows: KVRows[] = [];
+  const bindings: StateBinding[] = [], rows: KVRows[] = [], every: Tensor[] = [];
   const hidden = mixture.members.map((m, i) =>
     g.scope(m.name, () => {
       const prefix = `${m.name}.`;
@@ -72,10 +74,13 @@ export function buildMixtureCacheGraph(
       const r = gptHiddenWithCache(g, m.config, tokens, params[i]!, { position, past });
       if (opts.cache === "host") rows.push(...outputKVRows(g, r.current, prefix));
       else bindings.push(...outputKVCache(g, r.present, prefix));
+      every.push(r.hidden);
       return lastRow(r.hidden, last, B, length); // [B·T, C] → [B, C]
     })
   );
   g.output(mixtureLogits(mixture, params, hidden), "logits"); // [B, V]
+  // Scoring mixes every row ([B·T, V]); `logits` stays the one-row path, identical to unscored.
+  if (opts.score) outputPromptLogProb(g, mixtureLogits(mixture, params, every));
   return encodeGenerationGraph(g, length, { bindings, rows }, opts.parameters);
 }
 

@@ -37,3 +37,4 @@ export * from "./router.ts";
 export * from "./train_router.ts";
 export * from "./evaluate_router.ts";
 export * from "./labelled.ts";
+export * from "./expert_posterior.ts";

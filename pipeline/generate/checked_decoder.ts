@@ -71,5 +71,11 @@ export function checkedDecoder(decoder: Decoder, model: string): Decoder {
     prefill: async (ids) => check(await decoder.prefill(ids)),
     step: async (id) => check(await decoder.step(id)),
     dispose: () => decoder.dispose(),
+    ...(decoder.prefillScored === undefined ? {} : {
+      prefillScored: async (ids: ArrayLike<number>) => {
+        const scored = await decoder.prefillScored!(ids);
+        return { ...scored, logits: check(scored.logits) };
+      },
+    }),
   };
 }

@@ -5,6 +5,17 @@
  * @module
  */
 
+/** What a scored prefill returns. */
+export interface ScoredPrefill {
+  /** The logits of the token after the last one (a fresh array). */
+  logits: Float32Array;
+  /**
+   * The prompt's log-likelihood under the model, `Σₜ log p(ids[t+1] | ids[..t])` in nats (the
+   * first token unscored; 0 for one token).
+   */
+  logLikelihood: number;
+}
+
 /** A language model loaded for generation, holding the tokens fed so far. */
 export interface Decoder {
   /** Most tokens it can hold (the model's context length). */
@@ -21,6 +32,13 @@ export interface Decoder {
    * @throws {RangeError} If `ids` is empty or longer than the context.
    */
   prefill(ids: ArrayLike<number>): Promise<Float32Array>;
+  /**
+   * Like `prefill`, and scores `ids` in the same runs (likelihood routing): the cache it fills is
+   * the one generation continues from. Present on decoders opened to score (`score: true`).
+   *
+   * @throws {RangeError} As `prefill`.
+   */
+  prefillScored?(ids: ArrayLike<number>): Promise<ScoredPrefill>;
   /**
    * Appends one token.
    *

@@ -22,6 +22,11 @@ export interface GenerateOptions {
   /** Stop when this token is drawn (it is not emitted); null: never stop early. */
   eotId: number | null;
   sampling: SamplingOptions;
+  /**
+   * The decoder already read the fitted prompt (likelihood routing prefilled it to score it):
+   * these are its next-token logits, and the loop starts from its cache without a prefill.
+   */
+  prefilled?: Float32Array;
 }
 
 /** Why the loop ended. */
@@ -78,7 +83,8 @@ export function fitPrompt(
  * @param options Length, stop token and sampling.
  * @param onToken Called with each generated id as soon as it is drawn (for streaming).
  * @returns The tokens, truncation, stop reason and timings.
- * @throws {RangeError} If `maxTokens < 1`, or the prompt is empty and `eotId` is null.
+ * @throws {RangeError} If `maxTokens < 1`, the prompt is empty and `eotId` is null, or a
+ *   `prefilled` decoder holds another number of tokens than the fitted prompt.
  *
  * @example
  * ```ts
@@ -114,7 +120,12 @@ export async function generate(
   const sampler = new Sampler(options.sampling);
   const sequence = [...fitted.ids];
   const tokens: number[] = [];
-  let logits = await decoder.prefill(fitted.ids);
+  if (options.prefilled && decoder.length !== fitted.ids.length) {
+    throw new RangeError(
+      `Cannot continue a prefilled decoder: it holds ${decoder.length} tokens, the prompt ${fitted.ids.length}`,
+    );
+  }
+  let logits = options.prefilled ?? await decoder.prefill(fitted.ids);
   let slides = 0, firstAt = start, stop: StopReason = "max_tokens";
   while (tokens.length < options.maxTokens) {
     const id = sampler.next(logits);

@@ -42,6 +42,16 @@ export interface GPTDecoderOptions {
   prefillLengths?: readonly number[];
   /** Intra-op threads of the one-token step on cpu (default 1; see `KVCacheDecoderSpec`). */
   stepThreads?: number;
+  /**
+   * Build the prefill graphs to score the prompt too, for `prefillScored` (likelihood routing).
+   * Default false: scoring runs the head on every prompt row, which plain generation skips.
+   */
+  score?: boolean;
+}
+
+/** Whether the cache graph of `length` scores its rows: prefill graphs opened with `score`. */
+export function scoresLength(length: number, options: GPTDecoderOptions): boolean {
+  return options.score === true && length > 1;
 }
 
 /**
@@ -100,7 +110,7 @@ export function openGPTDecoder(
   const lengths = new Set([1, cfg.contextLength, ...chunks]);
   const graphs = [...lengths]
     .filter((n) => n >= 1 && n <= cfg.contextLength)
-    .map((n) => buildGPTCacheGraph(cfg, n, graphOptions));
+    .map((n) => buildGPTCacheGraph(cfg, n, { ...graphOptions, score: scoresLength(n, options) }));
   const state = new Map<string, InitialValue>(Object.entries(emptyKVCache(cfg, 1)));
   for (const [name, value] of graphs[0]!.parameters) state.set(name, value);
   return KVCacheDecoder.create(backend, {

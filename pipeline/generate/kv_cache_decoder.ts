@@ -21,7 +21,7 @@ import {
   TrainingStep,
 } from "../../core/runtime/mod.ts";
 import type { GenerationGraph, KVRows } from "../../models/gpt_kv_cache.ts";
-import { checkPrefill, checkStep, type Decoder } from "./decoder.ts";
+import { checkPrefill, checkStep, type Decoder, type ScoredPrefill } from "./decoder.ts";
 
 /** What a {@linkcode KVCacheDecoder} runs. */
 export interface KVCacheDecoderSpec {
@@ -47,9 +47,14 @@ export interface KVCacheDecoderSpec {
   stepThreads?: number;
 }
 
+/** The input and output of a scored prefill graph (see `outputPromptLogProb`). */
+const TARGETS = "targets", PROMPT_LOGPROB = "prompt_logprob";
+
 /** A decoder that keeps every layer's keys and values between tokens. */
 export class KVCacheDecoder implements Decoder {
   #length = 0;
+  /** The scored rows' log-likelihood summed over the runs of the current prefill. */
+  #logprob = 0;
 
   private constructor(
     private readonly steps: readonly Loaded[],
@@ -118,7 +123,25 @@ export class KVCacheDecoder implements Decoder {
    * the earlier ones), whichever processes fewer padded tokens.
    */
   async prefill(ids: ArrayLike<number>): Promise<Float32Array> {
+    return await this.#prefill(ids, false);
+  }
+
+  /**
+   * Prefills as {@linkcode prefill} and sums the prompt's log-likelihood over the same runs.
+   *
+   * @throws {RangeError} If the decoder's prefill graphs were built without `score`.
+   */
+  async prefillScored(ids: ArrayLike<number>): Promise<ScoredPrefill> {
+    if (!this.steps.every((s) => s.graph.length === 1 || scores(s))) {
+      throw new RangeError("Cannot score the prompt: the decoder was opened without scoring");
+    }
+    const logits = await this.#prefill(ids, true);
+    return { logits, logLikelihood: this.#logprob };
+  }
+
+  async #prefill(ids: ArrayLike<number>, score: boolean): Promise<Float32Array> {
     checkPrefill(ids, this.contextLength);
+    this.#logprob = 0;
     const n = ids.length, ctx = this.contextLength;
     const cost = (L: number) => (L === ctx ? ctx : Math.ceil(n / L) * L);
     const usable = this.steps.filter((s) => s.graph.length > 1 && cost(s.graph.length) <= ctx);
@@ -134,11 +157,18 @@ export class KVCacheDecoder implements Decoder {
       const m = Math.min(L, n - at);
       // The padding (id 0) fills slots ≥ n, which no token sees before a step overwrites them.
       const chunk = Array.from({ length: m }, (_, i) => ids[at + i]!);
-      logits = await this.#run(chosen, chunk, at, m - 1);
+      // Row i predicts token at+i+1; the prompt's last token and the padding are not scored.
+      const targets = score
+        ? Array.from({ length: L }, (_, i) => (i < m && at + i + 1 < n ? ids[at + i + 1]! : -1))
+        : null;
+      logits = await this.#run(chosen, chunk, at, m - 1, targets);
       this.#length = at + m;
     }
     // Only without a whole-context graph: what the chunks cannot hold goes one token at a time.
-    for (let i = this.#length; i < n; i++) logits = await this.step(ids[i]!);
+    for (let i = this.#length; i < n; i++) {
+      if (score) this.#logprob += logSoftmaxAt(logits, ids[i]!);
+      logits = await this.step(ids[i]!);
+    }
     return logits;
   }
 
@@ -159,23 +189,30 @@ export class KVCacheDecoder implements Decoder {
     return out;
   }
 
-  /** Runs `ids` at `position…` and returns the logits of row `last`. */
+  /**
+   * Runs `ids` at `position…` and returns the logits of row `last`; with `targets` (a scored
+   * graph's, one per row), adds the rows' log-likelihood to the prefill's.
+   */
   async #run(
     run: Loaded,
     ids: ArrayLike<number>,
     position: number,
     last: number,
+    targets: readonly number[] | null = null,
   ): Promise<Float32Array> {
-    if (run.feeds === null) return await this.#runBound(run, ids, position, last);
-    const { tokens, position: at, last: row, tensors } = run.feeds;
+    if (run.feeds === null) return await this.#runBound(run, ids, position, last, targets);
+    const { tokens, position: at, last: row, targets: scored, tensors } = run.feeds;
     tokens.fill(0n);
     for (let i = 0; i < ids.length; i++) tokens[i] = BigInt(ids[i]!);
     at[0] = BigInt(position);
     row[0] = BigInt(last);
+    // A scored graph run by a plain prefill scores nothing.
+    if (scored !== null) scored.forEach((_, i) => scored[i] = BigInt(targets?.[i] ?? -1));
     const { session } = run.step;
     const results = await session.run(tensors);
     try {
       for (const r of run.graph.rows) this.#write(r, await hostData(results[r.output]!), position);
+      if (targets !== null) this.#logprob += (await hostData(results[PROMPT_LOGPROB]!))[0]!;
       return await hostData(results.logits!);
     } finally {
       for (const t of Object.values(results)) session.release(t);
@@ -188,6 +225,7 @@ export class KVCacheDecoder implements Decoder {
     ids: ArrayLike<number>,
     position: number,
     last: number,
+    targets: readonly number[] | null,
   ): Promise<Float32Array> {
     const tokens = new BigInt64Array(run.graph.length);
     for (let i = 0; i < ids.length; i++) tokens[i] = BigInt(ids[i]!);
@@ -196,11 +234,14 @@ export class KVCacheDecoder implements Decoder {
       dims,
       data,
     });
+    const rows = Array.from({ length: run.graph.length }, (_, i) => BigInt(targets?.[i] ?? -1));
     const { outputs } = await run.step.run({
       tokens: int64(tokens, [1, tokens.length]),
       position: int64(BigInt64Array.of(BigInt(position)), [1]),
       last: int64(BigInt64Array.of(BigInt(last)), [1]),
+      ...(scores(run) ? { [TARGETS]: int64(BigInt64Array.from(rows), [rows.length]) } : {}),
     });
+    if (targets !== null) this.#logprob += Number(outputs[PROMPT_LOGPROB]!.data[0]);
     return outputs.logits!.data as Float32Array;
   }
 
@@ -240,7 +281,22 @@ interface HostFeeds {
   tokens: BigInt64Array;
   position: BigInt64Array;
   last: BigInt64Array;
+  /** A scored graph's targets; null for the others. */
+  targets: BigInt64Array | null;
   tensors: Record<string, DeviceTensor>;
+}
+
+/** Whether a loaded graph scores its rows (built with `score`). */
+function scores(run: { step: TrainingStep }): boolean {
+  return run.step.session.inputs.some((i) => i.name === TARGETS);
+}
+
+/** `log softmax(logits)[id]` in float64. */
+function logSoftmaxAt(logits: Float32Array, id: number): number {
+  let top = -Infinity, sum = 0;
+  for (const l of logits) top = Math.max(top, l);
+  for (const l of logits) sum += Math.exp(l - top);
+  return logits[id]! - top - Math.log(sum);
 }
 
 /**
@@ -267,7 +323,11 @@ function hostFeeds(
     if (held !== undefined) tensors[name] = held;
   }
   for (const r of graph.rows) tensors[r.input] = session.wrap(hostCache.get(r.input)!);
-  return { tokens, position, last, tensors };
+  const targets = scores({ step }) ? new BigInt64Array(graph.length).fill(-1n) : null;
+  if (targets !== null) {
+    tensors[TARGETS] = session.wrap({ dtype: "int64", dims: [graph.length], data: targets });
+  }
+  return { tokens, position, last, targets, tensors };
 }
 
 /** The float32 data of an output in host memory (no copy when it is already there). */

@@ -16,7 +16,12 @@ import {
   type MixtureGraphOptions,
 } from "../../models/moe_kv_cache.ts";
 import type { Decoder } from "./decoder.ts";
-import { defaultChunkLength, type GPTDecoderOptions, openGPTDecoder } from "./gpt_decoder.ts";
+import {
+  defaultChunkLength,
+  type GPTDecoderOptions,
+  openGPTDecoder,
+  scoresLength,
+} from "./gpt_decoder.ts";
 import { KVCacheDecoder } from "./kv_cache_decoder.ts";
 import { RecomputeDecoder } from "./recompute_decoder.ts";
 
@@ -76,7 +81,9 @@ export function openMixtureDecoder(
   // One-token steps, the whole context, and the prefill chunks that fit.
   const lengths = [1, ctx, ...(options.prefillLengths ?? [defaultChunkLength(ctx)])]
     .filter((n, i, all) => n >= 1 && n <= ctx && all.indexOf(n) === i);
-  const graphs = lengths.map((n) => buildMixtureCacheGraph(mixture, n, graphOptions));
+  const graphs = lengths.map((n) =>
+    buildMixtureCacheGraph(mixture, n, { ...graphOptions, score: scoresLength(n, options) })
+  );
   const state = new Map<string, InitialValue>([
     ...Object.entries(emptyMixtureCache(mixture)),
     ...graphs[0]!.parameters,

@@ -36,4 +36,5 @@ export * from "./mixture_decoder.ts";
 export * from "./sampler.ts";
 export * from "./text_stream.ts";
 export * from "./generate.ts";
+export * from "./likelihood_route.ts";
 export * from "./open_model.ts";

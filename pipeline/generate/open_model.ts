@@ -14,13 +14,14 @@ import { loadTokenizer, type TextTokenizer } from "../../core/tokenizer/mod.ts";
 import { InvalidRequest } from "../../core/job/mod.ts";
 import {
   BUNDLE_FORMAT,
+  type BundleMix,
   bundleMixture,
+  type GenerateMixMode,
   loadBundle,
-  type MixMode,
   routedMix,
   softMix,
 } from "../moe/mod.ts";
-import { UNKNOWN } from "../../core/routing/mod.ts";
+import { type RouteRule, UNKNOWN } from "../../core/routing/mod.ts";
 import {
   findCheckpoint,
   type GPTCheckpoint,
@@ -32,6 +33,7 @@ import type { Decoder } from "./decoder.ts";
 import { checkedDecoder } from "./checked_decoder.ts";
 import { type GPTDecoderOptions, openGPTDecoder } from "./gpt_decoder.ts";
 import { openMixtureDecoder } from "./mixture_decoder.ts";
+import { type LikelihoodRoute, routeByLikelihood } from "./likelihood_route.ts";
 
 /** How a bundle routed the prompt, and which of its stacks generate. */
 export interface PromptRoute {
@@ -42,11 +44,23 @@ export interface PromptRoute {
   expert: string;
   /** The router's label for the prompt (`unknown` below the bundle's confidence threshold). */
   label: string;
-  /** Why this expert: the router chose it, `--expert` forced it, or the fallback took over. */
-  by: "router" | "forced" | "fallback";
+  /**
+   * Why this expert: the router chose it, `--expert` forced it, the fallback took over, or the
+   * experts' scores of the prompt decided (`likelihood`, `combined`: see `routing`).
+   */
+  by: "router" | "forced" | "fallback" | Exclude<RouteRule, "router">;
+  /** The router's probabilities. */
   probabilities: Record<string, number>;
-  /** Hard routing (`route`) or router-weighted experts (`router`). */
-  mix: MixMode;
+  /** The routing rule asked for (`router` unless likelihood routing was asked for). */
+  routing: RouteRule;
+  /** The posterior the scores gave (`likelihood`, `combined`, `--mix posterior`); else absent. */
+  posterior?: Record<string, number>;
+  /** Each expert's log-likelihood of the prompt (nats) when they scored it; else absent. */
+  logLikelihoods?: Record<string, number>;
+  /** Extra wall-clock ms spent scoring the candidates (0 when nothing was scored). */
+  scoringMs: number;
+  /** Hard routing (`route`), router-weighted (`router`) or posterior-weighted (`posterior`). */
+  mix: GenerateMixMode;
   /** The stacks that generate and their weights (sum 1), e.g. `{ fr: 0.5, common: 0.5 }`. */
   weights: Record<string, number>;
   /** How they combine (see `models/moe_mixture.ts`); null for one expert alone. */
@@ -63,6 +77,12 @@ export interface OpenedModel {
   dir: string;
   /** For a MoE bundle: the expert chosen for the prompt; null for a single model. */
   route: PromptRoute | null;
+  /**
+   * When likelihood routing already prefilled the decoder: the prompt it holds (fitted to the
+   * context), the tokens dropped to fit, and the next-token logits; generation continues from
+   * there (`GenerateOptions.prefilled`) instead of prefilling again.
+   */
+  prefilled?: { ids: number[]; truncated: number; logits: Float32Array };
 }
 
 /** How to open a model: decoding options, and for a bundle the prompt to route. */
@@ -73,8 +93,19 @@ export interface OpenModelOptions extends GPTDecoderOptions {
   expert?: string;
   /** The expert for a prompt the router calls `unknown` (default: the bundle's fallback). */
   fallback?: string;
-  /** Hard routing (default `route`) or every expert weighted by the router (`router`). */
-  mix?: MixMode;
+  /**
+   * Hard routing (default `route`), every expert weighted by the router (`router`) or by the
+   * posterior of likelihood routing (`posterior`).
+   */
+  mix?: GenerateMixMode;
+  /**
+   * How hard routing picks the expert: the n-gram router (default), the experts' likelihood of
+   * the prompt (`likelihood`), or both (`combined`). `--mix posterior` uses `combined`'s
+   * posterior, or `likelihood`'s when asked.
+   */
+  route?: RouteRule;
+  /** Tokens to generate: a scored prompt is fitted to the context as generation fits it. */
+  maxTokens?: number;
 }
 
 /**
@@ -99,10 +130,19 @@ export async function openModel(
   if (!info) throw fail("no such file or directory");
   if (!info.isDirectory) throw fail("not a directory (expected a run or checkpoint directory)");
   if (await isBundle(path)) return await openBundleExpert(path, backend, options);
-  if (options.mix === "router") {
+  if (options.mix === "router" || options.mix === "posterior") {
+    const mix = options.mix;
     throw new InvalidRequest(
-      (s) => `Invalid ${s.option("mix")} router for "${path}": soft routing needs a MoE bundle`,
+      (s) => `Invalid ${s.option("mix")} ${mix} for "${path}": soft routing needs a MoE bundle`,
       { option: "mix" },
+    );
+  }
+  if (options.route !== undefined && options.route !== "router") {
+    const rule = options.route;
+    throw new InvalidRequest(
+      (s) =>
+        `Invalid ${s.option("route")} ${rule} for "${path}": likelihood routing needs a MoE bundle`,
+      { option: "route" },
     );
   }
   // A Hugging Face folder's errors name its files already.
@@ -174,17 +214,23 @@ async function isBundle(path: string): Promise<boolean> {
  * Routes the prompt through a bundle's router (once, for the whole sequence) and opens the
  * stacks that answer it (see `pipeline/moe/mixture_plan.ts`):
  *
- * - `mix: "route"` (default): `--expert` if given (alone), else the router's class, else (an
- *   `unknown` prompt: empty or below the bundle's confidence threshold) the fallback — the
- *   common expert when the bundle has one, else the router's best class. A MoE-CE bundle adds
- *   its common expert to a routed or fallback class (final hidden states averaged by the
- *   bundle's weights, `moe eval`'s `routed+common`).
+ * - `mix: "route"` (default): `--expert` if given (alone), else the routing rule's choice. With
+ *   `route: "router"` (default), the router's class, else (an `unknown` prompt: empty or below
+ *   the bundle's confidence threshold) the fallback — the common expert when the bundle has one,
+ *   else the router's best class. With `likelihood` or `combined`, every class expert scores the
+ *   prompt and the posterior picks (see `likelihood_route.ts`; no `unknown`, so no fallback); the
+ *   chosen decoder is kept, its cache holding the prompt. A MoE-CE bundle adds its common expert
+ *   to the routed class (final hidden states averaged by the bundle's weights, `moe eval`'s
+ *   `routed+common`), and its candidates are scored that way.
  * - `mix: "router"`: every expert weighted by the router's probabilities (soft routing).
+ * - `mix: "posterior"`: every expert weighted by the posterior of `combined` (or `likelihood`
+ *   when asked): the experts score first, then the mixture opens and prefills again.
  *
  * Several stacks run as one mixture graph per token (`openMixtureDecoder`).
  *
- * @throws {InvalidRequest} For an expert the bundle lacks (option `expert` or `fallback`), or
- *   either of them with `mix: "router"`.
+ * @throws {InvalidRequest} For an expert the bundle lacks (option `expert` or `fallback`),
+ *   either of them with soft routing, a fallback with likelihood routing, or a rule with
+ *   `mix: "router"`.
  */
 async function openBundleExpert(
   path: string,
@@ -204,19 +250,55 @@ async function openBundleExpert(
     }
     return name;
   };
-  const mixMode = options.mix ?? "route";
-  if (mixMode === "router") {
-    for (const option of ["expert", "fallback"] as const) {
-      if (options[option] !== undefined) {
-        throw new InvalidRequest(
-          (s) =>
-            `Invalid ${s.option(option)} with ${
-              s.option("mix")
-            } router: soft routing uses every expert`,
-          { option },
-        );
-      }
-    }
+  const mixMode = options.mix ?? "route", routing = options.route ?? "router";
+  checkRouting(mixMode, routing, options);
+  const describe = (weights: Record<string, number>) => {
+    const stacks = Object.entries(weights).map(([name, w]) => `${name} ${w.toFixed(2)}`);
+    return `bundle "${path}" (expert ${stacks.join(" + ")})`;
+  };
+  const open = async (mix: BundleMix) =>
+    checkedDecoder(
+      await openMixtureDecoder(backend, bundleMixture(bundle, mix), options),
+      describe(mix.weights),
+    );
+  const opened = (decoder: Decoder, route: PromptRoute): OpenedModel => ({
+    decoder,
+    tokenizer: bundle.tokenizer,
+    eotId: bundle.manifest.tokenizer.eotId,
+    dir: path,
+    route,
+  });
+  const base = { label: r.label, probabilities: r.probabilities, routing, mix: mixMode };
+  const scores = mixMode === "posterior" ||
+    (mixMode === "route" && routing !== "router" && options.expert === undefined);
+  if (scores) {
+    const rule = routing === "likelihood" ? "likelihood" : "combined";
+    const lr: LikelihoodRoute = await routeByLikelihood(bundle, backend, {
+      rule,
+      routerProbabilities: r.probabilities,
+      promptIds: Array.from(bundle.tokenizer.encode(options.prompt ?? "")),
+      eotId: bundle.manifest.tokenizer.eotId,
+      maxTokens: options.maxTokens ?? Infinity,
+      keep: mixMode === "route",
+      decoder: options,
+      describe,
+    });
+    const mix = mixMode === "posterior"
+      ? softMix(bundle, lr.decision.probabilities)
+      : routedMix(bundle, lr.decision.best);
+    const route: PromptRoute = {
+      ...base,
+      expert: lr.decision.best,
+      by: rule,
+      posterior: lr.decision.probabilities,
+      logLikelihoods: lr.logLikelihoods,
+      scoringMs: Math.round(lr.scoringMs * 100) / 100,
+      weights: mix.weights,
+      rule: mix.rule,
+    };
+    if (lr.kept === null) return opened(await open(mix), route);
+    const { ids, truncated } = lr;
+    return { ...opened(lr.kept.decoder, route), prefilled: { ids, truncated, ...lr.kept } };
   }
   let expert: string, by: PromptRoute["by"];
   if (mixMode === "router") [expert, by] = [r.best, "router"];
@@ -231,24 +313,41 @@ async function openBundleExpert(
   const mix = mixMode === "router"
     ? softMix(bundle, r.probabilities)
     : routedMix(bundle, expert, by === "forced" ? false : undefined);
-  const stacks = Object.entries(mix.weights).map(([name, w]) => `${name} ${w.toFixed(2)}`);
-  const decoder = checkedDecoder(
-    await openMixtureDecoder(backend, bundleMixture(bundle, mix), options),
-    `bundle "${path}" (expert ${stacks.join(" + ")})`,
-  );
-  return {
-    decoder,
-    tokenizer: bundle.tokenizer,
-    eotId: bundle.manifest.tokenizer.eotId,
-    dir: path,
-    route: {
-      expert,
-      label: r.label,
-      by,
-      probabilities: r.probabilities,
-      mix: mixMode,
-      weights: mix.weights,
-      rule: mix.rule,
-    },
-  };
+  const route = { ...base, expert, by, scoringMs: 0, weights: mix.weights, rule: mix.rule };
+  return opened(await open(mix), route);
+}
+
+/** The option combinations that routing cannot honour (see {@linkcode openBundleExpert}). */
+function checkRouting(mix: GenerateMixMode, routing: RouteRule, options: OpenModelOptions): void {
+  if (mix !== "route") {
+    for (const option of ["expert", "fallback"] as const) {
+      if (options[option] !== undefined) {
+        throw new InvalidRequest(
+          (s) =>
+            `Invalid ${s.option(option)} with ${
+              s.option("mix")
+            } ${mix}: soft routing uses every expert`,
+          { option },
+        );
+      }
+    }
+  }
+  if (mix === "router" && routing !== "router") {
+    throw new InvalidRequest(
+      (s) =>
+        `Invalid ${s.option("route")} ${routing} with ${
+          s.option("mix")
+        } router: it weights by the router (use ${s.option("mix")} posterior)`,
+      { option: "route" },
+    );
+  }
+  if (routing !== "router" && options.fallback !== undefined) {
+    throw new InvalidRequest(
+      (s) =>
+        `Invalid ${s.option("fallback")} with ${
+          s.option("route")
+        } ${routing}: the fallback is for prompts the router calls unknown`,
+      { option: "fallback" },
+    );
+  }
 }

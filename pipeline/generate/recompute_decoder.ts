@@ -6,7 +6,7 @@
  */
 import { type Backend, type InitialValue, TrainingStep } from "../../core/runtime/mod.ts";
 import type { GenerationGraph } from "../../models/gpt_kv_cache.ts";
-import { checkPrefill, checkStep, type Decoder } from "./decoder.ts";
+import { checkPrefill, checkStep, type Decoder, type ScoredPrefill } from "./decoder.ts";
 
 /** A decoder that recomputes the whole window for every token. */
 export class RecomputeDecoder implements Decoder {
@@ -46,6 +46,26 @@ export class RecomputeDecoder implements Decoder {
     checkPrefill(ids, this.contextLength);
     this.#ids = Array.from(ids);
     return this.#run();
+  }
+
+  /**
+   * Prefills and scores `ids` one prefix at a time (a run per token, float64 sums): the
+   * reference path, as slow as the rest of this decoder.
+   */
+  async prefillScored(ids: ArrayLike<number>): Promise<ScoredPrefill> {
+    checkPrefill(ids, this.contextLength);
+    let logLikelihood = 0;
+    this.#ids = [ids[0]!];
+    let logits = await this.#run();
+    for (let t = 1; t < ids.length; t++) {
+      let top = -Infinity, sum = 0;
+      for (const l of logits) top = Math.max(top, l);
+      for (const l of logits) sum += Math.exp(l - top);
+      logLikelihood += logits[ids[t]!]! - top - Math.log(sum);
+      this.#ids.push(ids[t]!);
+      logits = await this.#run();
+    }
+    return { logits, logLikelihood };
   }
 
   step(id: number): Promise<Float32Array> {

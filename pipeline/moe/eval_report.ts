@@ -1,13 +1,16 @@
 /**
  * What `moe eval` reports — per class, the loss and perplexity of every model and combination
- * evaluated, and where the router sent each class's sequences — how one row is scored from
- * per-token losses, and the report as a markdown table.
+ * evaluated, where the router sent each class's sequences, the hard-routed rows' routing regret
+ * and the routing rules compared — how one row is scored from per-token losses, and the report as
+ * a markdown table.
  *
  * @module
  */
 import type { Progress } from "../../core/job/mod.ts";
 import type { Backend } from "../../core/runtime/mod.ts";
 import type { MixMode } from "./mixture_plan.ts";
+import type { RegretScore, RowRegret } from "./routing_regret.ts";
+import type { RoutingRulesReport } from "./routing_rules.ts";
 import type { ClassData, EvalSample, Losses } from "./token_losses.ts";
 
 /** What to evaluate on. */
@@ -25,6 +28,8 @@ export interface EvalOptions extends EvalSample {
    * `avg(en+py)` each, every member weighing 1/k for every sequence (the paper's evaluation).
    */
   average?: readonly (readonly string[])[];
+  /** Prompt tokens of the routing rules' comparison (default: half the sequence). */
+  routePrefix?: number;
 }
 
 /** Loss (mean nats per token) and perplexity. */
@@ -43,6 +48,8 @@ export interface EvalRow {
   perClass: Record<string, Score>;
   /** Mean of the per-class losses (and its perplexity). */
   mean: Score;
+  /** The hard-routed rows' (`routed`, `routed+common`) routing regret. */
+  regret?: RowRegret;
 }
 
 /** Where the router sent each class's sequences. */
@@ -51,6 +58,14 @@ export interface RoutingReport {
   accuracy: number;
   /** Sequences per label (classes and `unknown`). */
   counts: Record<string, number>;
+}
+
+/** What a bundle's evaluation gives on any windows: rows, routing, routing rules. */
+export interface WindowsEvaluation {
+  rows: EvalRow[];
+  /** Per class (empty when the sequences' classes are unknown). */
+  routing: Record<string, RoutingReport>;
+  routingRules: RoutingRulesReport;
 }
 
 /** Everything `moe eval` reports. */
@@ -62,6 +77,8 @@ export interface EvalReport {
   sequences: Record<string, number>;
   rows: EvalRow[];
   routing: Record<string, RoutingReport>;
+  /** A bundle's routing rules compared (absent for one model). */
+  routingRules?: RoutingRulesReport;
 }
 
 /**
@@ -102,9 +119,11 @@ export function score(loss: number): Score {
 
 /**
  * The report as a markdown table: one row per model, `loss / ppl` per class and their mean,
- * then (for a bundle) the routing accuracy per class.
+ * then (for a bundle) the routing accuracy per class and the hard-routed rows' regret.
  */
-export function formatEvalTable(report: EvalReport): string {
+export function formatEvalTable(
+  report: Pick<EvalReport, "classes" | "rows" | "routing">,
+): string {
   const head = ["model", ...report.classes, "mean"];
   const cell = (s: Score) => `${s.loss.toFixed(3)} / ${s.ppl.toFixed(2)}`;
   const lines = [
@@ -125,6 +144,16 @@ export function formatEvalTable(report: EvalReport): string {
         )
       } | |`,
     );
+  }
+  // Regret (nats/token) / share of sequences sent to their best choice.
+  const regret = (s: RegretScore) => `${s.regret.toFixed(4)} / ${(100 * s.bestShare).toFixed(1)} %`;
+  for (const r of report.rows) {
+    if (!r.regret) continue;
+    const cells = [
+      ...report.classes.map((c) => regret(r.regret!.perClass[c]!)),
+      regret(r.regret.mean),
+    ];
+    lines.push(`| ${r.name} regret / best | ${cells.join(" | ")} |`);
   }
   return lines.join("\n");
 }

@@ -7,6 +7,10 @@
  * `mixture.ts`: the row `soft`, or `soft+common` for MoE-CE, what `moe generate --mix router`
  * runs).
  *
+ * The hard-routed rows carry their routing regret (`routing_regret.ts`): `routed` against the
+ * best single expert of each sequence, `routed+common` against the best `k+common`. The report's
+ * `routingRules` compares the routing rules on prompt → continuation (`routing_rules.ts`).
+ *
  * Every model's per-token losses are computed once per class; the routed and oracle rows then
  * pick, sequence by sequence, whose losses count. `probability-mean` combinations mix per token:
  * `−log(½e^{−a} + ½e^{−b})`; `hidden-mean` ones run their own graph (expert + common stacks).
@@ -32,8 +36,11 @@ import {
   type EvalReport,
   type EvalRow,
   type RoutingReport,
+  type WindowsEvaluation,
 } from "./eval_report.ts";
 import { mixLosses, weightedMixLoss } from "./mixture_loss.ts";
+import { type Choices, type RowRegret, rowRegret } from "./routing_regret.ts";
+import { checkRoutePrefix, compareRoutingRules } from "./routing_rules.ts";
 import {
   type ClassData,
   type Losses,
@@ -62,22 +69,70 @@ export async function evaluateBundle(bundle: Bundle, options: EvalOptions): Prom
   const contexts = [...models.map((m) => m.config), ...(teacher ? [teacher.config] : [])]
     .map((c) => c.contextLength);
   const seqLen = Math.min(options.seqLen ?? Infinity, ...contexts);
+  checkRoutePrefix(options.routePrefix ?? defaultRoutePrefix(seqLen), seqLen);
   const data = await readClasses(options, manifest.classes, seqLen);
+  const labels = new Map(manifest.classes.map((c) => [c, c]));
+  const scored = await evaluateWindows(bundle, data, seqLen, labels, { ...options, teacher });
+  const sequences = Object.fromEntries([...data].map(([c, d]) => [c, d.rows]));
+  return { classes: manifest.classes, split: options.split, seqLen, sequences, ...scored };
+}
+
+/**
+ * The default prompt of the routing rules' comparison: half the sequence.
+ *
+ * @example
+ * ```ts
+ * import { defaultRoutePrefix } from "./evaluate_bundle.ts";
+ * console.assert(defaultRoutePrefix(64) === 32 && defaultRoutePrefix(1) === 1);
+ * ```
+ */
+export function defaultRoutePrefix(seqLen: number): number {
+  return Math.max(1, Math.floor(seqLen / 2));
+}
+
+/** How {@linkcode evaluateWindows} runs. */
+export type WindowsOptions =
+  & Pick<EvalOptions, "batch" | "backend" | "progress" | "mix" | "average" | "routePrefix">
+  & { teacher?: ExpertSource | null };
+
+/**
+ * Evaluates a bundle on windows of `seqLen` tokens (every position counted), by sequence set:
+ * the rows, where the router sent each set, and the routing rules compared.
+ *
+ * @param data The windows of each set (a class, or a file of documents).
+ * @param labels The class of each set's sequences, or null when unknown (no oracle rows, no
+ *   routing accuracy, no label metrics then).
+ * @throws {RangeError} If the route prefix leaves no continuation.
+ */
+export async function evaluateWindows(
+  bundle: Bundle,
+  data: ReadonlyMap<string, ClassData>,
+  seqLen: number,
+  labels: ReadonlyMap<string, string | null>,
+  options: WindowsOptions,
+): Promise<WindowsEvaluation> {
+  const prefix = options.routePrefix ?? defaultRoutePrefix(seqLen);
+  checkRoutePrefix(prefix, seqLen);
+  const teacher = options.teacher ?? null;
   const progress = options.progress ?? silentProgress;
-  progress.start(graphRuns(bundle, teacher !== null, options) * manifest.classes.length, "eval");
-  const routes = routeSequences(bundle, data, seqLen);
+  progress.start(graphRuns(bundle, teacher !== null, options) * data.size, "eval");
+  const routes = routeSequences(bundle, data, seqLen).routes;
   const losses = await modelLosses(bundle, teacher, routes, data, seqLen, options, progress);
   progress.stop();
-  const rows = tableRows(bundle, losses, routes, data, seqLen);
-  const sequences = Object.fromEntries([...data].map(([c, d]) => [c, d.rows]));
-  return {
-    classes: manifest.classes,
-    split: options.split,
-    seqLen,
-    sequences,
-    rows,
-    routing: routingReports(routes),
-  };
+  const labelled = [...data.keys()].every((s) => labels.get(s) === s);
+  const rows = tableRows(bundle, losses, routes, data, seqLen, labelled);
+  const prompts = routeSequences(bundle, data, seqLen, prefix);
+  const joins = combinesCommon(bundle);
+  const candidates = new Map(bundle.manifest.classes.map((c) => [
+    c,
+    joins ? losses.withCommon.get(c)! : losses.single.get(`expert:${c}`)!,
+  ]));
+  const router = new Map([...prompts.routes].map(([s, rs]) => [s, rs.map((r) => r.probabilities)]));
+  const routingRules = compareRoutingRules(
+    { seqLen, prefix, candidates, router, routerMs: prompts.ms, labels },
+    joins ? "expert+common" : "expert",
+  );
+  return { rows, routing: labelled ? routingReports(routes) : {}, routingRules };
 }
 
 /**
@@ -106,7 +161,7 @@ async function readTeacher(bundle: Bundle, options: EvalOptions): Promise<Expert
 }
 
 /** How many loss graphs an evaluation runs over every class (the progress bar's units per class). */
-function graphRuns(bundle: Bundle, teacher: boolean, options: EvalOptions): number {
+function graphRuns(bundle: Bundle, teacher: boolean, options: WindowsOptions): number {
   const softHidden = options.mix === "router" && softRule(bundle) === "hidden-mean";
   const hiddenAverages = (options.average ?? [])
     .filter((m) => averageRule(bundle, m) === "hidden-mean").length;
@@ -134,7 +189,7 @@ async function modelLosses(
   routes: ReadonlyMap<string, SequenceRoute[]>,
   data: ReadonlyMap<string, ClassData>,
   seqLen: number,
-  options: EvalOptions,
+  options: WindowsOptions,
   progress: Progress,
 ): Promise<ModelLosses> {
   const { manifest } = bundle;
@@ -142,7 +197,7 @@ async function modelLosses(
   const geometry = { batch: options.batch, seqLen };
   const runModel = async (model: Uint8Array, rowWeights?: RowWeights) => {
     const out = await tokenLosses(options.backend, model, data, geometry, rowWeights);
-    progress.update(done += manifest.classes.length);
+    progress.update(done += data.size);
     return out;
   };
   const run = (config: GPTConfig, parts: ReadonlyMap<string, Float32Array>[]) =>
@@ -178,37 +233,53 @@ async function modelLosses(
   return { single: losses, withCommon, soft, averaged };
 }
 
-/** The table's rows: for each, whose losses count for each sequence of each class. */
+/**
+ * The table's rows: for each, whose losses count for each sequence of each class; the oracle
+ * rows only when every set is a class's.
+ */
 function tableRows(
   bundle: Bundle,
   { single: losses, withCommon, soft, averaged }: ModelLosses,
   routes: ReadonlyMap<string, SequenceRoute[]>,
   data: ReadonlyMap<string, ClassData>,
   seqLen: number,
+  oracle: boolean,
 ): EvalRow[] {
   const common = bundle.common;
   const fallback = (label: string, best: string) =>
     label === UNKNOWN ? (bundle.manifest.fallback === "common" && common ? "common" : best) : label;
   const rows: EvalRow[] = [];
-  const add = (name: string, pick: (cls: string, row: number) => Losses) =>
-    rows.push(classRow(name, data, seqLen, pick));
+  const add = (name: string, pick: (cls: string, row: number) => Losses, regret?: RowRegret) =>
+    rows.push({ ...classRow(name, data, seqLen, pick), ...(regret ? { regret } : {}) });
+  // A hard-routed row: its choices' losses, and its choice for each sequence.
+  const sets = new Map([...data].map(([s, d]) => [s, d.rows]));
+  const hard = (name: string, choices: Choices, to: (route: SequenceRoute) => string) => {
+    const choice = (cls: string, r: number) => to(routes.get(cls)![r]!);
+    add(
+      name,
+      (cls, r) => choices.get(choice(cls, r))!.get(cls)!,
+      rowRegret(sets, seqLen, choices, choice),
+    );
+  };
   for (const name of losses.keys()) add(name, (cls) => losses.get(name)!.get(cls)!);
-  add("routed", (cls, r) => {
-    const route = routes.get(cls)![r]!;
-    const to = fallback(route.label, route.best);
-    return (to === "common" ? losses.get("common")! : losses.get(`expert:${to}`)!).get(cls)!;
-  });
+  // `routed` chooses among the experts, and the common expert when it is the fallback.
+  const experts = new Map<string, ReadonlyMap<string, Losses>>(
+    bundle.manifest.classes.map((c) => [c, losses.get(`expert:${c}`)!]),
+  );
+  if (common && bundle.manifest.fallback === "common") experts.set("common", losses.get("common")!);
+  hard("routed", experts, (route) => fallback(route.label, route.best));
   if (common) {
-    add("routed+common", (cls, r) => {
-      const route = routes.get(cls)![r]!;
-      const to = route.label === UNKNOWN ? null : route.label;
-      return (to ? withCommon.get(to)! : losses.get("common")!).get(cls)!;
-    });
+    // `routed+common`: each `k+common`, or the common expert alone for `unknown`.
+    const joined = new Map<string, ReadonlyMap<string, Losses>>([
+      ...withCommon,
+      ["common", losses.get("common")!],
+    ]);
+    hard("routed+common", joined, (route) => route.label === UNKNOWN ? "common" : route.label);
   }
   if (soft) add(combinesCommon(bundle) ? "soft+common" : "soft", (cls) => soft.get(cls)!);
   for (const [name, l] of averaged) add(name, (cls) => l.get(cls)!);
-  add("oracle", (cls) => losses.get(`expert:${cls}`)!.get(cls)!);
-  if (common) add("oracle+common", (cls) => withCommon.get(cls)!.get(cls)!);
+  if (oracle) add("oracle", (cls) => losses.get(`expert:${cls}`)!.get(cls)!);
+  if (oracle && common) add("oracle+common", (cls) => withCommon.get(cls)!.get(cls)!);
   return rows;
 }
 
@@ -278,27 +349,33 @@ function softProbabilityLosses(
   return out;
 }
 
-/** The router's decision for every sequence, on the text its input tokens decode to. */
+/**
+ * The router's decision for every sequence, on the text its first `length` input tokens decode
+ * to (default: all), and the router's time per sequence (ms, decoding left out).
+ */
 function routeSequences(
   bundle: Bundle,
   data: ReadonlyMap<string, ClassData>,
   seqLen: number,
-): Map<string, SequenceRoute[]> {
-  const out = new Map<string, SequenceRoute[]>();
-  const ids = new Array<number>(seqLen);
+  length = seqLen,
+): { routes: Map<string, SequenceRoute[]>; ms: number } {
+  const routes = new Map<string, SequenceRoute[]>();
+  const ids = new Array<number>(length);
+  let elapsed = 0, count = 0;
   for (const [cls, d] of data) {
-    const routes: SequenceRoute[] = [];
+    const out: SequenceRoute[] = [];
     for (const b of d.batches) {
       for (let r = 0; r < b.count / seqLen; r++) {
-        for (let t = 0; t < seqLen; t++) ids[t] = Number(b.tokens[r * seqLen + t]!);
-        const route = bundle.router.route(
-          bundle.tokenizer.decode(ids),
-          bundle.manifest.router.minConfidence,
-        );
-        routes.push({ label: route.label, best: route.best, probabilities: route.probabilities });
+        for (let t = 0; t < length; t++) ids[t] = Number(b.tokens[r * seqLen + t]!);
+        const text = bundle.tokenizer.decode(ids);
+        const start = performance.now();
+        const route = bundle.router.route(text, bundle.manifest.router.minConfidence);
+        elapsed += performance.now() - start;
+        count++;
+        out.push({ label: route.label, best: route.best, probabilities: route.probabilities });
       }
     }
-    out.set(cls, routes);
+    routes.set(cls, out);
   }
-  return out;
+  return { routes, ms: elapsed / Math.max(1, count) };
 }

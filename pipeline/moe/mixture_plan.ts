@@ -22,8 +22,17 @@ import type { Bundle, BundleModel } from "./bundle.ts";
 /** How a bundle mixes its experts for a sequence: hard routing or router-weighted. */
 export type MixMode = "route" | "router";
 
-/** The values `--mix` accepts. */
+/** The values `moe eval --mix` accepts. */
 export const MIX_MODES: readonly MixMode[] = ["route", "router"];
+
+/**
+ * How `moe generate` mixes: `MixMode`, or `posterior` (every expert weighted by the posterior
+ * `p(k | x)` of likelihood routing: the experts score the prompt before the mixture opens).
+ */
+export type GenerateMixMode = MixMode | "posterior";
+
+/** The values `moe generate --mix` accepts (eval's, and `posterior`). */
+export const GENERATE_MIX_MODES: readonly GenerateMixMode[] = [...MIX_MODES, "posterior"];
 
 /** The stacks that answer a sequence and how they combine. */
 export interface BundleMix {

@@ -23,3 +23,47 @@ Deno.test("moe eval --mix router adds the soft routing row to the table and the 
   const bad = await moe([...args, "--mix", "soft"]);
   assert.equal(bad.code, 2);
 });
+
+Deno.test("moe eval --jsonl --label compares the routing rules on a file of documents", async () => {
+  const file = "fixtures/ood/en-manpages.jsonl.gz";
+  const args = ["eval", bundle, "--jsonl", file, "--label", "en", "--window", "32"];
+  const json = await moe([...args, "--json"]);
+  assert.equal(json.code, 0, json.stderr);
+  const report = JSON.parse(json.stdout);
+  assert.equal(report.label, "en");
+  assert.equal(report.seqLen, 32);
+  assert.ok(report.documents === 13 && report.windows > 0);
+  const rules = report.routingRules;
+  assert.equal(rules.prefix, 16);
+  assert.deepEqual(
+    rules.rules.map((r: { rule: string }) => r.rule),
+    ["router", "likelihood", "combined", "oracle-label", "oracle-best"],
+  );
+  for (const r of rules.rules) {
+    for (const key of ["loss", "regret", "bestShare", "accuracy", "macroF1"]) {
+      assert.equal(typeof r[key], "number", `${r.rule} ${key}`);
+    }
+  }
+  const routed = report.rows.find((r: { name: string }) => r.name === "routed+common");
+  assert.ok(routed.regret.perClass.en.regret >= 0);
+  const table = await moe([...args, "--route-prefix", "8", "--backend", "cpu"]);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /\| routed\+common regret \/ best \|/);
+  assert.match(table.stdout, /Routing rules on a prompt of 8 tokens, scored on the next 25/);
+  assert.match(table.stdout, /\| likelihood \|/);
+
+  for (
+    const [extra, message] of [
+      [["--label", "xx"], /^moe: Invalid --label "xx": the bundle's classes are en, fr, de, py\n$/],
+      [["--route-prefix", "40"], /^moe: Invalid --route-prefix: .*prompt of 40 tokens.*\n$/],
+      [["--window", "500"], /^moe: Invalid --window: .*\n$/],
+    ] as const
+  ) {
+    const bad = await moe(["eval", bundle, "--jsonl", file, "--window", "32", ...extra]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, message);
+  }
+  const noBundle = await moe(["eval", f.run, "--jsonl", file]);
+  assert.equal(noBundle.code, 2);
+  assert.match(noBundle.stderr, /^moe: Invalid --jsonl for ".*": it evaluates a MoE bundle\n$/);
+});

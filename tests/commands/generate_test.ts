@@ -182,3 +182,66 @@ Deno.test("moe generate on a MoE-CE bundle runs routed + common by default and e
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--expert with --mix router/);
 });
+
+Deno.test("moe generate --route likelihood scores every expert and reports the rule, posterior and cost", async () => {
+  const args = ["def f(x):\n    return x", "-n", "5", "--temperature", "0"];
+  const r = await moe([
+    "generate",
+    await moeCEBundle,
+    ...args,
+    "--route",
+    "likelihood",
+    "--backend",
+    "cpu",
+    "--json",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const { route } = JSON.parse(r.stdout) as {
+    route: RoutedSummary["route"] & {
+      routing: string;
+      by: string;
+      posterior: Record<string, number>;
+      logLikelihoods: Record<string, number>;
+      scoringMs: number;
+    };
+  };
+  assert.equal(route.routing, "likelihood");
+  assert.equal(route.by, "likelihood");
+  assert.deepEqual(Object.keys(route.posterior), ["en", "fr", "de", "py"]);
+  const best = Object.entries(route.logLikelihoods).sort((a, b) => b[1] - a[1])[0]![0];
+  assert.equal(route.expert, best);
+  assert.deepEqual(route.weights, { [best]: 0.5, common: 0.5 });
+  assert.ok(route.scoringMs > 0);
+  const plain = await bundleJson(args);
+  assert.equal((plain.route as { scoringMs?: number }).scoringMs, 0);
+});
+
+Deno.test("moe generate --route rejects an unknown rule, and likelihood routing on a single model", async () => {
+  const bogus = await moe(["generate", await moeCEBundle, "x", "--route", "bogus"]);
+  assert.equal(bogus.code, 2);
+  assert.equal(bogus.stderr.trim().split("\n").length, 1);
+  assert.match(bogus.stderr, /bogus/);
+  const single = await moe([
+    "generate",
+    await run,
+    "x",
+    "--route",
+    "likelihood",
+    "--backend",
+    "cpu",
+  ]);
+  assert.equal(single.code, 2);
+  assert.equal(single.stderr.trim().split("\n").length, 1);
+  assert.match(single.stderr, /--route likelihood .*needs a MoE bundle/);
+  const fallback = await moe([
+    "generate",
+    await moeCEBundle,
+    "x",
+    "--route",
+    "combined",
+    "--fallback",
+    "en",
+  ]);
+  assert.equal(fallback.code, 2);
+  assert.match(fallback.stderr, /--fallback with --route combined/);
+});
