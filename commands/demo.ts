@@ -185,6 +185,21 @@ function bundleSteps(): Step[] {
       title: "generate from the bundle: the router picks the expert, KV-cache decoding",
       args: ["generate", "OUT/moe", "Le chat dort sur le canapé", ...GENERATE_FLAGS],
     },
+    {
+      title:
+        "routing rules on English manual pages: regret of the n-gram router vs likelihood routing",
+      args: [
+        ...["eval", "OUT/moe", "--jsonl", "fixtures/ood/en-manpages.jsonl.gz", "--label", "en"],
+        ...["--backend", "cpu"],
+      ],
+    },
+    {
+      title: "generate routed by likelihood: every expert scores the prompt, the best one goes on",
+      args: [
+        ...["generate", "OUT/moe", "NAME intro - introduction to system calls", "--route"],
+        ...["likelihood", ...GENERATE_FLAGS],
+      ],
+    },
   ];
 }
 
