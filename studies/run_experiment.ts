@@ -98,8 +98,13 @@ async function runLocked<P>(
   const jobs = Math.max(1, o.jobs ?? 1);
   const waiting = new Set(tasks);
   const running = new Set<Promise<void>>();
-  // Set by the first job that was interrupted: nothing else starts after it.
-  const stop: { interrupted: Interrupted | null } = { interrupted: null };
+  // Set by the first job that was interrupted: nothing else starts after it. Its message is the
+  // experiment's last line, so one that trained (and checkpointed) replaces one that had not yet
+  // started when the signal came: sub-runs side by side stop in any order.
+  const stop: { interrupted: Interrupted | null; trained: boolean } = {
+    interrupted: null,
+    trained: false,
+  };
   const progress = o.launcher ? o.env.progress : undefined; // in-process jobs draw their own
   let finished = 0;
   progress?.start(tasks.length, "sub-runs");
@@ -123,8 +128,10 @@ async function runLocked<P>(
       waiting.delete(t);
       const job = runOne(t.sub, t.seed, dir(t), o).then((r) => {
         slots[t.i]![t.j] = r;
-        if (r.status === "interrupted" && !stop.interrupted) {
+        const trained = r.metrics.train.length > 0;
+        if (r.status === "interrupted" && (!stop.interrupted || (trained && !stop.trained))) {
           stop.interrupted = new Interrupted(r.error!, o.env.stop?.signal ?? "SIGINT");
+          stop.trained = trained;
         }
         progress?.update(++finished, `${t.sub.name}/seed-${t.seed} ${r.status}`);
       }).finally(() => running.delete(job));
