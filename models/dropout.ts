@@ -16,9 +16,9 @@
  * gradient rule, and the backward pass keeps a one-byte bool mask per element rather than a float
  * one. The mask nodes read no parameter, so autodiff leaves them alone.
  *
- * Why in the graph rather than masks generated in JS and fed as inputs: see the README (measured
- * on the `bench` config); for GPT-2 small at 8 K tokens a step's attention masks alone are 1.2 G
- * values, which no JS generator and no feed could keep up with.
+ * Why in the graph rather than masks generated in JS and fed as inputs: for GPT-2 small at 8 K
+ * tokens a step's attention masks alone are 1.2 G values, which no JS generator and no feed could
+ * keep up with.
  *
  * @module
  */
