@@ -93,15 +93,20 @@ print(${B} * ${T} / best_seconds(step, ${seconds}, 2))
 `;
 }
 
-/** Runs a Python script and returns the number it prints, or null (no torch, or it failed). */
-export async function runPython(script: string): Promise<number | null> {
+/** Runs a Python script and returns what it prints, or null (no torch, or it failed). */
+export async function pythonOutput(script: string): Promise<string | null> {
   try {
     const out = await new Deno.Command(PYTHON, { args: ["-c", script], stderr: "null" }).output();
-    const value = Number(new TextDecoder().decode(out.stdout).trim());
-    return out.success && Number.isFinite(value) ? value : null;
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : null;
   } catch {
     return null; // no /usr/bin/python3 here
   }
+}
+
+/** Runs a Python script and returns the number it prints, or null (no torch, or it failed). */
+export async function runPython(script: string): Promise<number | null> {
+  const value = Number(await pythonOutput(script) ?? NaN);
+  return Number.isFinite(value) ? value : null;
 }
 
 /** PyTorch's best MatMul GFLOP/s at n×n, or null without torch. */

@@ -49,7 +49,15 @@ export async function runInChild<T>(
   args: string[],
 ): Promise<T> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(module).pathname, "--child", backend, ...args],
+    args: [
+      "run",
+      "-A",
+      "--v8-flags=--expose-gc",
+      new URL(module).pathname,
+      "--child",
+      backend,
+      ...args,
+    ],
     stderr: "inherit",
   }).output();
   const line = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";

@@ -74,7 +74,7 @@ async function timeIt(fn: () => Promise<void>, seconds: number, minReps = 3): Pr
 }
 
 /** Raw MatMul GFLOP/s; on webgpu the operands and the result stay in GPU buffers. */
-async function matMulGflops(backend: Backend, n: number, seconds: number): Promise<number> {
+export async function matMulGflops(backend: Backend, n: number, seconds: number): Promise<number> {
   const session: Session = await backend.createSession(matMulModel(n, n, n), {
     deviceOutputs: ["c"],
   });

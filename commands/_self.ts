@@ -8,6 +8,12 @@ import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /**
+ * Deno flags every `moe` process runs with (the tasks, the installed launcher and the compiled
+ * binary set them too): `gc` for training steps with large state (core/runtime/training_step.ts).
+ */
+export const RUNTIME_FLAGS = ["--v8-flags=--expose-gc"];
+
+/**
  * The program and arguments of `moe …args` in a child process.
  *
  * @param args Arguments after `moe`.
@@ -24,6 +30,6 @@ export function selfCommand(args: string[]): { program: string; args: string[] }
   const program = Deno.execPath();
   const underDeno = basename(program).replace(/\.exe$/, "") === "deno";
   return underDeno
-    ? { program, args: ["run", "-A", fileURLToPath(Deno.mainModule), ...args] }
+    ? { program, args: ["run", "-A", ...RUNTIME_FLAGS, fileURLToPath(Deno.mainModule), ...args] }
     : { program, args };
 }

@@ -5,8 +5,8 @@
  * @module
  */
 import type { Command } from "commander";
-import { basename, join } from "node:path";
 import { action, type GlobalOptions, printJson, standardCommand } from "./_run.ts";
+import { selfCommand } from "./_self.ts";
 
 interface DemoFlags extends GlobalOptions {
   out: string;
@@ -281,11 +281,9 @@ function shellQuote(arg: string): string {
 
 /** Runs this same program with `args`; fails with the step's stderr if it fails. */
 async function runSelf(args: string[]): Promise<string> {
-  // A compiled `moe` binary is its own entry point; under `deno run` the script must be named.
-  const compiled = !basename(Deno.execPath()).startsWith("deno");
-  const main = join(new URL(".", import.meta.url).pathname, "..", "main.ts");
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: compiled ? args : ["run", "-A", main, ...args],
+  const self = selfCommand(args);
+  const { code, stdout, stderr } = await new Deno.Command(self.program, {
+    args: self.args,
     stdout: "piped",
     stderr: "piped",
   }).output();

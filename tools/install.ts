@@ -16,6 +16,8 @@ const installed = await new Deno.Command(Deno.execPath(), {
     "install",
     "--global",
     "--allow-all",
+    // Training collects the replaced state's buffers after each step (core/runtime/training_step.ts).
+    "--v8-flags=--expose-gc",
     "--force",
     "--name",
     "moe",

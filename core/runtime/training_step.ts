@@ -66,6 +66,8 @@ export class TrainingStep {
     /** Where the state lives; shared when it was passed in. */
     readonly store: StateStore,
     private readonly ownsStore: boolean,
+    /** Collect garbage after each step (large state, see {@linkcode collectGarbage}). */
+    private readonly collect: boolean,
   ) {}
 
   /**
@@ -101,8 +103,9 @@ export class TrainingStep {
     options: TrainingStepOptions,
   ): Promise<TrainingStep> {
     const outputs = options.bindings.map((b) => b.output);
+    const large = stateBytes(options) >= ARENA_MAX_STATE_BYTES;
     const session = await backend.createSession(model, {
-      arena: stateBytes(options) < ARENA_MAX_STATE_BYTES,
+      arena: !large,
       ...options.session,
       deviceOutputs: outputs,
     });
@@ -126,6 +129,7 @@ export class TrainingStep {
         options.lossOutput ?? "loss",
         store,
         options.store === undefined,
+        large,
       );
     } catch (error) {
       if (options.store === undefined) store.dispose();
@@ -171,6 +175,7 @@ export class TrainingStep {
     const results = await this.session.run(inputs);
     // The store frees each replaced tensor: the old state's device memory goes right away.
     for (const { input, output } of this.bindings) this.store.set(input, results[output]!);
+    if (this.collect) collectGarbage();
     const bound = new Set(this.bindings.map((b) => b.output));
     const outputs: Record<string, HostTensor> = {};
     for (const [name, tensor] of Object.entries(results)) {
@@ -244,6 +249,19 @@ export class TrainingStep {
  * of parameters and moments, GBs of activations at 8 K tokens per step).
  */
 const ARENA_MAX_STATE_BYTES = 256 * 2 ** 20;
+
+/**
+ * Frees the replaced state's host buffers now rather than whenever V8 gets to them. On the host
+ * backends each step's new state comes back as fresh JavaScript buffers; the store releases the
+ * old ones, but V8 does not weigh that external memory and collects it late — gpt2-small (1.1 GB
+ * of parameters and moments) held 5.0 GB after 5 steps, 3.9 GB with a collection after each step
+ * (a full collection of the small JS heap costs milliseconds against a step of seconds). `gc`
+ * exists when Deno runs with `--v8-flags=--expose-gc`, as the `moe` tasks, the installed launcher
+ * and the compiled binary do; elsewhere this does nothing.
+ */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
 
 /** Bytes of the state a step will hold: the shared store's and its own initial values. */
 function stateBytes({ state, store }: TrainingStepOptions): number {
