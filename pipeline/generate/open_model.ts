@@ -13,6 +13,7 @@ import { loadSafetensors } from "../../core/runtime/mod.ts";
 import { loadTokenizer, type TextTokenizer } from "../../core/tokenizer/mod.ts";
 import { InvalidRequest } from "../../core/job/mod.ts";
 import {
+  type Bundle,
   BUNDLE_FORMAT,
   type BundleMix,
   bundleMixture,
@@ -21,7 +22,7 @@ import {
   routedMix,
   softMix,
 } from "../moe/mod.ts";
-import { type RouteRule, UNKNOWN } from "../../core/routing/mod.ts";
+import { type RouteResult, type RouteRule, UNKNOWN } from "../../core/routing/mod.ts";
 import {
   findCheckpoint,
   type GPTCheckpoint,
@@ -239,17 +240,6 @@ async function openBundleExpert(
 ): Promise<OpenedModel> {
   const bundle = await loadBundle(path);
   const r = bundle.router.route(options.prompt ?? "", bundle.manifest.router.minConfidence);
-  const names = [...bundle.experts.keys(), ...(bundle.common ? ["common"] : [])];
-  const pick = (name: string, option: "expert" | "fallback") => {
-    if (!names.includes(name)) {
-      throw new InvalidRequest(
-        (s) =>
-          `Invalid ${s.option(option)} "${name}": the bundle "${path}" has ${names.join(", ")}`,
-        { option },
-      );
-    }
-    return name;
-  };
   const mixMode = options.mix ?? "route", routing = options.route ?? "router";
   checkRouting(mixMode, routing, options);
   const describe = (weights: Record<string, number>) => {
@@ -300,21 +290,42 @@ async function openBundleExpert(
     const { ids, truncated } = lr;
     return { ...opened(lr.kept.decoder, route), prefilled: { ids, truncated, ...lr.kept } };
   }
-  let expert: string, by: PromptRoute["by"];
-  if (mixMode === "router") [expert, by] = [r.best, "router"];
-  else if (options.expert !== undefined) {
-    [expert, by] = [pick(options.expert, "expert"), "forced"];
-  } else if (r.label !== UNKNOWN) [expert, by] = [r.label, "router"];
-  else {
-    const fallback = options.fallback ??
-      (bundle.manifest.fallback === "common" && bundle.common ? "common" : r.best);
-    [expert, by] = [pick(fallback, "fallback"), "fallback"];
-  }
+  const { expert, by } = routerDecision(path, bundle, r, mixMode, options);
   const mix = mixMode === "router"
     ? softMix(bundle, r.probabilities)
     : routedMix(bundle, expert, by === "forced" ? false : undefined);
   const route = { ...base, expert, by, scoringMs: 0, weights: mix.weights, rule: mix.rule };
   return opened(await open(mix), route);
+}
+
+/**
+ * The expert the n-gram router's decision `r` gives: its best class under soft routing, else
+ * `--expert`, the router's label, or (an `unknown` prompt) the fallback.
+ */
+function routerDecision(
+  path: string,
+  bundle: Bundle,
+  r: RouteResult,
+  mix: GenerateMixMode,
+  options: OpenModelOptions,
+): { expert: string; by: PromptRoute["by"] } {
+  const names = [...bundle.experts.keys(), ...(bundle.common ? ["common"] : [])];
+  const pick = (name: string, option: "expert" | "fallback") => {
+    if (!names.includes(name)) {
+      throw new InvalidRequest(
+        (s) =>
+          `Invalid ${s.option(option)} "${name}": the bundle "${path}" has ${names.join(", ")}`,
+        { option },
+      );
+    }
+    return name;
+  };
+  if (mix === "router") return { expert: r.best, by: "router" };
+  if (options.expert !== undefined) return { expert: pick(options.expert, "expert"), by: "forced" };
+  if (r.label !== UNKNOWN) return { expert: r.label, by: "router" };
+  const fallback = options.fallback ??
+    (bundle.manifest.fallback === "common" && bundle.common ? "common" : r.best);
+  return { expert: pick(fallback, "fallback"), by: "fallback" };
 }
 
 /** The option combinations that routing cannot honour (see {@linkcode openBundleExpert}). */

@@ -7,7 +7,13 @@
  */
 import { join } from "node:path";
 import { readDocuments } from "../../../core/data/mod.ts";
-import { moeTrainOptions, trainMoE } from "../../../pipeline/moe/mod.ts";
+import {
+  assembleBundle,
+  type Bundle,
+  loadBundle,
+  moeTrainOptions,
+  trainMoE,
+} from "../../../pipeline/moe/mod.ts";
 import { ADAMW_DEFAULTS } from "../../../core/optim/mod.ts";
 import { trainRouter } from "../../../core/routing/mod.ts";
 import { openBackend } from "../../../core/runtime/mod.ts";
@@ -81,4 +87,15 @@ export async function trainedMoE(variant: MoEVariant, steps: number): Promise<Mo
     tokenizerPath: tokenizer,
   });
   return { shards, tokenizer, router, run, moe, summary };
+}
+
+/** A trained tiny MoE assembled as a bundle beside its run (`<run>/../bundle`), and loaded. */
+export async function trainedBundle(
+  variant: MoEVariant,
+  steps: number,
+): Promise<{ f: MoEFixture; dir: string; bundle: Bundle }> {
+  const f = await trainedMoE(variant, steps);
+  const dir = join(f.run, "..", "bundle");
+  await assembleBundle(dir, { router: f.router, fromMoE: f.run });
+  return { f, dir, bundle: await loadBundle(dir) };
 }

@@ -1,13 +1,10 @@
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import { readDocuments } from "../../../core/data/mod.ts";
 import { decideRoute, ROUTE_RULES } from "../../../core/routing/mod.ts";
 import {
-  assembleBundle,
   compareRoutingRules,
   evaluateBundle,
   evaluateDocuments,
-  loadBundle,
   lowest,
   type RoutingRulesReport,
   rowRegret,
@@ -19,12 +16,9 @@ import {
   tokenWindows,
 } from "../../../pipeline/moe/mod.ts";
 import { buildTokenLoss } from "../../../models/moe.ts";
-import { CLASSES, cpu, trainedMoE } from "./_fixtures.ts";
+import { CLASSES, cpu, trainedBundle } from "./_fixtures.ts";
 
-const f = await trainedMoE("moe-ce", 40);
-const dir = join(f.run, "..", "bundle");
-await assembleBundle(dir, { router: f.router, fromMoE: f.run });
-const bundle = await loadBundle(dir);
+const { f, dir, bundle } = await trainedBundle("moe-ce", 40);
 const backend = await cpu();
 const MANPAGES = "fixtures/ood/en-manpages.jsonl.gz";
 

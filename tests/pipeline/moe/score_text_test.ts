@@ -2,8 +2,6 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readDocuments } from "../../../core/data/mod.ts";
 import {
-  assembleBundle,
-  loadBundle,
   scoreText,
   scoreTextWithBundle,
   textWindows,
@@ -12,12 +10,9 @@ import {
 import { UNKNOWN } from "../../../core/routing/mod.ts";
 import { buildTokenLoss } from "../../../models/moe.ts";
 import { moe } from "../../_support/cli.ts";
-import { cpu, trainedMoE } from "./_fixtures.ts";
+import { cpu, trainedBundle } from "./_fixtures.ts";
 
-const f = await trainedMoE("moe-ce", 20);
-const dir = join(f.run, "..", "bundle");
-await assembleBundle(dir, { router: f.router, fromMoE: f.run });
-const bundle = await loadBundle(dir);
+const { f, dir, bundle } = await trainedBundle("moe-ce", 20);
 
 /** The first `chars` characters of a fixture class's corpus. */
 async function corpus(cls: string, chars: number): Promise<string> {
