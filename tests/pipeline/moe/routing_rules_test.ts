@@ -18,7 +18,7 @@ import {
 import { buildTokenLoss } from "../../../models/moe.ts";
 import { CLASSES, cpu, trainedBundle } from "./_fixtures.ts";
 
-const { f, dir, bundle } = await trainedBundle("moe-ce", 40);
+const { f, bundle } = await trainedBundle("moe-ce", 40);
 const backend = await cpu();
 const MANPAGES = "fixtures/ood/en-manpages.jsonl.gz";
 
