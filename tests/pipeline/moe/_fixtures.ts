@@ -18,7 +18,10 @@ import { ADAMW_DEFAULTS } from "../../../core/optim/mod.ts";
 import { trainRouter } from "../../../core/routing/mod.ts";
 import { openBackend } from "../../../core/runtime/mod.ts";
 import type { TrainSummary } from "../../../pipeline/training/mod.ts";
-import { GPT_CONFIGS } from "../../../models/gpt.ts";
+import { GPT_CONFIGS, gptParamSpecs, initGPT } from "../../../models/gpt.ts";
+import { type HostTensor, saveSafetensors } from "../../../core/runtime/mod.ts";
+import { loadTokenizer } from "../../../core/tokenizer/mod.ts";
+import { type CheckpointConfig, writeCheckpoint } from "../../../pipeline/training/mod.ts";
 import type { MoEConfig, MoEVariant } from "../../../models/moe.ts";
 import { byteShards } from "../training/_fixtures.ts";
 
@@ -98,4 +101,39 @@ export async function trainedBundle(
   const dir = join(f.run, "..", "bundle");
   await assembleBundle(dir, { router: f.router, fromMoE: f.run });
   return { f, dir, bundle: await loadBundle(dir) };
+}
+
+/**
+ * A `moe-gpt` checkpoint of the tiny model with random (initial) weights of `seed`, in
+ * `dir/gpt-<seed>`, made with the fixture's tokenizer: an expert of its own embedding for PLE
+ * bundles.
+ */
+export async function randomGPTCheckpoint(
+  dir: string,
+  tokenizer: string,
+  seed: number,
+): Promise<string> {
+  const values = initGPT(TINY, seed);
+  const state: Record<string, HostTensor> = {};
+  for (const s of gptParamSpecs(TINY)) {
+    state[s.name] = { dtype: "float32", dims: s.shape, data: values.get(s.name)! };
+  }
+  const tok = await loadTokenizer(tokenizer);
+  const config: CheckpointConfig = {
+    format: "moe-gpt",
+    version: 1,
+    name: "tiny",
+    model: TINY,
+    tokenizer: { fingerprint: tok.fingerprint, vocabSize: 258, eotId: 256 },
+    trainer: { step: 1 },
+  };
+  const out = join(dir, `gpt-${seed}`);
+  await Deno.mkdir(out);
+  await writeCheckpoint(
+    out,
+    config,
+    (d) => saveSafetensors(join(d, "state.safetensors"), state),
+    tokenizer,
+  );
+  return out;
 }

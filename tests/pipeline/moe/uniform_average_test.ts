@@ -9,11 +9,7 @@ import {
   paperAverages,
   parseAverage,
 } from "../../../pipeline/moe/mod.ts";
-import { type HostTensor, saveSafetensors } from "../../../core/runtime/mod.ts";
-import { loadTokenizer } from "../../../core/tokenizer/mod.ts";
-import { type CheckpointConfig, writeCheckpoint } from "../../../pipeline/training/mod.ts";
-import { gptParamSpecs, initGPT } from "../../../models/gpt.ts";
-import { CLASSES, cpu, TINY, trainedMoE } from "./_fixtures.ts";
+import { CLASSES, cpu, randomGPTCheckpoint, trainedMoE } from "./_fixtures.ts";
 
 // A MoE-CE trained briefly (experts share wte) and a PLE bundle of random GPTs (own wte) whose
 // en and fr experts are one and the same checkpoint.
@@ -22,31 +18,7 @@ const root = join(f.run, "..");
 await assembleBundle(join(root, "moe-ce"), { router: f.router, fromMoE: f.run });
 const moeCE = await loadBundle(join(root, "moe-ce"));
 
-async function randomGPT(seed: number): Promise<string> {
-  const values = initGPT(TINY, seed);
-  const state: Record<string, HostTensor> = {};
-  for (const s of gptParamSpecs(TINY)) {
-    state[s.name] = { dtype: "float32", dims: s.shape, data: values.get(s.name)! };
-  }
-  const tok = await loadTokenizer(f.tokenizer);
-  const config: CheckpointConfig = {
-    format: "moe-gpt",
-    version: 1,
-    name: "tiny",
-    model: TINY,
-    tokenizer: { fingerprint: tok.fingerprint, vocabSize: 258, eotId: 256 },
-    trainer: { step: 1 },
-  };
-  const out = join(root, `gpt-${seed}`);
-  await Deno.mkdir(out);
-  await writeCheckpoint(
-    out,
-    config,
-    (d) => saveSafetensors(join(d, "state.safetensors"), state),
-    f.tokenizer,
-  );
-  return out;
-}
+const randomGPT = (seed: number) => randomGPTCheckpoint(root, f.tokenizer, seed);
 const twin = await randomGPT(30);
 const experts = new Map([["en", twin], ["fr", twin], ["de", await randomGPT(32)], [
   "py",
