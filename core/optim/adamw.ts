@@ -79,36 +79,40 @@ export function addAdamW(
       if (!d) throw new RangeError(`Cannot build AdamW: no gradient for "${p.tensor.name}"`);
       return d;
     };
-    // ‖g‖² = Σ_p Σ g_p²
+    // ‖g‖² = Σ_p Σ g_p²; the squares serve the second moment too.
+    const squares = new Map<string, Tensor>();
     let sq: Tensor | null = null;
     for (const p of trainable) {
-      const d = gradOf(p);
-      const s = reduceSum(mul(d, d));
+      const d = gradOf(p), d2 = mul(d, d);
+      squares.set(p.tensor.name, d2);
+      const s = reduceSum(d2);
       sq = sq ? add(sq, s) : s;
     }
     const gradNorm = sq ? sqrt(sq) : g.scalar(0);
     const coef = cfg.clipNorm > 0 ? min(div(cfg.clipNorm, add(gradNorm, 1e-6)), 1) : null;
-    // Bias corrections: 1 − β₁ᵗ and √(1 − β₂ᵗ); lr folded with the first: α = lr / (1 − β₁ᵗ)
+    // Every full-size tensor op is a pass over all parameters (GBs at GPT-2 sizes), so scalars
+    // are folded first: clipping scales g by c, i.e. m by (1 − β₁)·c and v by (1 − β₂)·c²; and
+    // α·m̂/(√v̂ + ε) = (α·√(1 − β₂ᵗ))·m / (√v + ε·√(1 − β₂ᵗ)), α = lr / (1 − β₁ᵗ).
+    const gScale = coef ? mul(coef, 1 - cfg.beta1) : g.scalar(1 - cfg.beta1);
+    const g2Scale = coef ? mul(mul(coef, coef), 1 - cfg.beta2) : g.scalar(1 - cfg.beta2);
     const alpha = div(lr, sub(1, pow(g.scalar(cfg.beta1), step)));
     const rootBc2 = sqrt(sub(1, pow(g.scalar(cfg.beta2), step)));
+    const stepSize = mul(alpha, rootBc2), epsHat = mul(rootBc2, cfg.eps);
+    const keep = sub(1, mul(lr, cfg.weightDecay)); // decoupled decay: p·(1 − lr·λ)
     const bindings: StateBinding[] = [];
     for (const p of trainable) {
       const name = p.tensor.name, names = stateNames(name);
-      const d = coef ? mul(gradOf(p), coef) : gradOf(p);
       const m = g.input(names.m, "float32", p.tensor.shape);
       const v = g.input(names.v, "float32", p.tensor.shape);
-      const m2 = g.node("Add", [mul(m, cfg.beta1), mul(d, 1 - cfg.beta1)], {}, {
+      const m2 = g.node("Add", [mul(m, cfg.beta1), mul(gradOf(p), gScale)], {}, {
         outputNames: [names.next(names.m)],
       })[0]!;
-      const v2 = g.node("Add", [mul(v, cfg.beta2), mul(mul(d, d), 1 - cfg.beta2)], {}, {
+      const v2 = g.node("Add", [mul(v, cfg.beta2), mul(squares.get(name)!, g2Scale)], {}, {
         outputNames: [names.next(names.v)],
       })[0]!;
-      // step = α · m / (√v / √(1 − β₂ᵗ) + ε)
-      let delta = mul(alpha, div(m2, add(div(sqrt(v2), rootBc2), cfg.eps)));
-      if (p.decay && cfg.weightDecay > 0) {
-        delta = add(delta, mul(p.tensor, mul(lr, cfg.weightDecay)));
-      }
-      const p2 = g.node("Sub", [p.tensor, delta], {}, { outputNames: [names.next(name)] })[0]!;
+      const delta = mul(div(m2, add(sqrt(v2), epsHat)), stepSize);
+      const decayed = p.decay && cfg.weightDecay > 0 ? mul(p.tensor, keep) : p.tensor;
+      const p2 = g.node("Sub", [decayed, delta], {}, { outputNames: [names.next(name)] })[0]!;
       for (const t of [p2, m2, v2]) g.outputs.push(t);
       for (const [i, o] of [[name, p2], [names.m, m2], [names.v, v2]] as const) {
         bindings.push({ input: i, output: o.name });
