@@ -87,8 +87,8 @@ export interface DistillPreset {
  * The presets, all with the paper's KD setting (forward KL at τ = 1, no τ² factor, α = ½), the
  * students learning every class. `tiny`: seconds on the fixtures (students of the `tiny` config,
  * 100 steps).
- * `small`: the CPU study — 2-layer, d 128 students for 320 steps of 16 × 128 tokens (≈ 0.65 M
- * tokens each), the `bench` teacher (4 layers, d 256) trained 1 000 steps when none is given.
+ * `small`: the CPU study — 2-layer, d 128 students for 160 steps of 16 × 128 tokens (≈ 0.33 M
+ * tokens each; halved from 320 so that 3 seeds of every study fit a few hours of 2 cores), the `bench` teacher (4 layers, d 256) trained 1 000 steps when none is given.
  * `paper`: the paper's sizes (`GPT_CONFIGS` `paper-*`), 6-layer, d 768 students of a GPT-2
  * medium teacher at context 1024, for a GPU machine (`deno task bench paper_sizes` shows a step
  * of each runs on the CPU).
@@ -113,7 +113,7 @@ export const DISTILL_PRESETS: Readonly<Record<Scale, DistillPreset>> = {
     teacher: { config: "bench", steps: 1000, lr: 1e-3 },
     batch: 16,
     seqLen: 128,
-    steps: 320,
+    steps: 160,
     lr: 2e-3,
     temperature: 1,
     kd: "forward",

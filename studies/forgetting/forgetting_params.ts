@@ -52,9 +52,9 @@ export interface ForgettingPreset {
 
 /**
  * The presets. `tiny`: the test-suite size, seconds on the fixtures. `small`: the `bench` model
- * (4 layers, d 256, ctx 128) for 800 steps of 16 × 128 tokens per regime, ≈ 1.6 M tokens each;
- * at the 2 250–2 750 tokens/s `moe train` reaches on the 2-core machine, 10–12 min per regime,
- * ≈ 35 min per seed with evaluations. `paper`: the paper's 6-layer, d 768 student at context 1024
+ * (4 layers, d 256, ctx 128) for 400 steps of 16 × 128 tokens per regime, ≈ 0.8 M tokens each
+ * (halved from 800 so that 3 seeds fit a few hours of 2 cores); at the ≈ 2 100 tokens/s one
+ * thread reaches on the 2-core machine, ≈ 7 min per regime, ≈ 20 min per seed. `paper`: the paper's 6-layer, d 768 student at context 1024
  * (`GPT_CONFIGS` `paper-student-6l`), for a GPU machine.
  */
 export const FORGETTING_PRESETS: Readonly<Record<Scale, ForgettingPreset>> = {
@@ -73,7 +73,7 @@ export const FORGETTING_PRESETS: Readonly<Record<Scale, ForgettingPreset>> = {
     batch: 16,
     accumulate: 1,
     seqLen: 128,
-    steps: 800,
+    steps: 400,
     lr: 1e-3,
     evalsPerPhase: 4,
     evalRows: 64,

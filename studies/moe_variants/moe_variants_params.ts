@@ -78,8 +78,8 @@ export interface MoEVariantsPreset extends ModelChoice {
 
 /**
  * The presets. `tiny`: the test-suite size, seconds on the fixtures. `small`: students of
- * 2 layers, d 128, 4 heads, ctx 128, 300 steps of 8 × 128 tokens per class (≈ 1.2 M tokens per
- * variant), distilled online from a `bench` teacher (4 layers, d 256) — give the study's teacher
+ * 2 layers, d 128, 4 heads, ctx 128, 150 steps of 8 × 128 tokens per class (≈ 0.6 M tokens per
+ * variant; halved from 300 to fit 3 seeds in a few hours of 2 cores), distilled online from a `bench` teacher (4 layers, d 256) — give the study's teacher
  * with `--teacher`, else one is trained for 1000 steps first. `paper`: the paper's sizes
  * (`GPT_CONFIGS` `paper-*`), experts of 3 layers, d 768, 6 heads, of a GPT-2 medium teacher at
  * context 1024, for a GPU machine.
@@ -108,7 +108,7 @@ export const MOE_VARIANTS_PRESETS: Readonly<Record<Scale, MoEVariantsPreset>> = 
     teacherLr: 1e-3,
     batch: 8,
     seqLen: 128,
-    stepsPerClass: 300,
+    stepsPerClass: 150,
     lr: 2e-3,
     evalRows: 64,
     evalsPerRun: 2,
