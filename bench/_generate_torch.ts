@@ -1,5 +1,5 @@
 /**
- * The PyTorch side of `bench/generate.ts`: greedy decoding of the same GPT-2 shape with an
+ * The PyTorch side of `bench/generate.ts` and `bench/generate_sizes.ts`: greedy decoding of the same GPT-2 shape with an
  * HF-style `past_key_values` cache written by hand (keys and values concatenated each step, no
  * fixed-size buffer), the same prompt length and the same sliding rule (a full context
  * re-prefills its last half). Runs when Debian's `python3-torch` is installed.
@@ -12,7 +12,9 @@ const PYTHON = "/usr/bin/python3";
 
 function script(cfg: GPTConfig, promptLength: number, tokens: number, threads: number): string {
   return `
-import json, math, time, torch
+import time
+t_start = time.perf_counter()
+import json, math, resource, torch
 import torch.nn as nn
 import torch.nn.functional as F
 torch.set_num_threads(${threads}); torch.manual_seed(0)
@@ -67,21 +69,34 @@ def decode(n):
             window = seq[-(ctx // 2):]
             logits, past = model(torch.tensor([window]), [None] * L, 0)
             length = len(window)
-    return (first - t0) * 1000, (n - 1) / (time.perf_counter() - first)
+    return (first - t0) * 1000, (n - 1) / (time.perf_counter() - first), first
 with torch.no_grad():
-    decode(8)
-    first_ms, tps = decode(N)
-print(json.dumps({"firstTokenMs": first_ms, "tokensPerSecond": tps}))
+    _, _, cold_first = decode(8)
+    first_ms, tps, _ = decode(N)
+print(json.dumps({"firstTokenMs": first_ms, "tokensPerSecond": tps, "startupSeconds": cold_first - t_start,
+  "peakRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 `;
 }
 
-/** PyTorch's first-token latency and tokens/s, or null without torch. */
+/** What the PyTorch script measured. */
+export interface TorchDecoding {
+  /** Prefill plus one draw, on the second (warm) decode. */
+  firstTokenMs: number;
+  /** Tokens after the first, per second, on the second decode. */
+  tokensPerSecond: number;
+  /** From the script's start (before `import torch`) to the first token of the first decode. */
+  startupSeconds: number;
+  /** The process's peak resident set. */
+  peakRssMB: number;
+}
+
+/** PyTorch's first-token latency, tokens/s, start-up and peak RSS, or null without torch. */
 export async function torchKvDecoding(
   cfg: GPTConfig,
   promptLength: number,
   tokens: number,
   threads: number,
-): Promise<{ firstTokenMs: number; tokensPerSecond: number } | null> {
+): Promise<TorchDecoding | null> {
   try {
     const out = await new Deno.Command(PYTHON, {
       args: ["-c", script(cfg, promptLength, tokens, threads)],

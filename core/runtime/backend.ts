@@ -97,10 +97,17 @@ export interface BackendCapabilities {
    * named in {@linkcode SessionOptions.deviceOutputs} and uploaded tensors stay there between
    * runs. Decoders then keep their KV cache on the device and share one uploaded copy of the
    * parameters between their graphs. `false` where device memory is host memory (cpu, wasm):
-   * parameters are better baked into each graph (cpu pre-packs constant weights; wasm would copy
-   * input parameters into its heap on every run) and the cache returns only its new rows.
+   * the cache returns only its new rows, and small parameters are better baked into each graph
+   * (cpu pre-packs constant weights; wasm would copy input parameters into its heap on every
+   * run); see {@linkcode BackendCapabilities.readsHostInputsInPlace} for large ones.
    */
   readonly keepsOutputsOnDevice: boolean;
+  /**
+   * Whether a host input is read where it lies, without a copy (cpu: onnxruntime-node wraps the
+   * typed array's memory), so graphs can share one host copy of large weights fed as inputs.
+   * `false` on wasm (inputs are copied into its heap on every run) and webgpu (uploaded).
+   */
+  readonly readsHostInputsInPlace: boolean;
   /**
    * Whether the device is emulated by a software renderer on the CPU (webgpu on llvmpipe or
    * SwiftShader): results are right but far slower than the `cpu` backend, so opening it by name

@@ -41,7 +41,11 @@ export async function openCpu(options: BackendOptions = {}): Promise<Backend> {
   }
   const backend: Backend = {
     name: "cpu",
-    capabilities: { keepsOutputsOnDevice: false, softwareRenderer: false },
+    capabilities: {
+      keepsOutputsOnDevice: false,
+      readsHostInputsInPlace: true,
+      softwareRenderer: false,
+    },
     threads,
     description: `onnxruntime-node CPU EP, ${threads} thread${threads === 1 ? "" : "s"}`,
     createSession: (model, options) =>

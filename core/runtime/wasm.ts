@@ -66,7 +66,11 @@ export async function openWasm(options: BackendOptions = {}): Promise<Backend> {
   const { ort } = loaded;
   const backend: Backend = {
     name: "wasm",
-    capabilities: { keepsOutputsOnDevice: false, softwareRenderer: false },
+    capabilities: {
+      keepsOutputsOnDevice: false,
+      readsHostInputsInPlace: false,
+      softwareRenderer: false,
+    },
     threads,
     description: `onnxruntime-web WASM (SIMD), ${threads} thread${threads === 1 ? "" : "s"}`,
     createSession: (model) =>

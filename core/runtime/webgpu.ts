@@ -68,7 +68,11 @@ export async function openWebGpu(options: WebGpuOptions = {}): Promise<Backend> 
   const kind = info.isFallbackAdapter ? "software fallback" : "hardware";
   const backend: Backend = {
     name: "webgpu",
-    capabilities: { keepsOutputsOnDevice: true, softwareRenderer: info.isFallbackAdapter },
+    capabilities: {
+      keepsOutputsOnDevice: true,
+      readsHostInputsInPlace: false,
+      softwareRenderer: info.isFallbackAdapter,
+    },
     threads: 1,
     description: `onnxruntime-web WebGPU EP on "${adapterName}" (${kind})`,
     createSession: async (model, sessionOptions = {}) => {

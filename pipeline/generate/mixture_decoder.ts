@@ -20,6 +20,8 @@ import {
   defaultChunkLength,
   type GPTDecoderOptions,
   openGPTDecoder,
+  parameterBytes,
+  parameterPlacement,
   scoresLength,
 } from "./gpt_decoder.ts";
 import { KVCacheDecoder } from "./kv_cache_decoder.ts";
@@ -69,7 +71,11 @@ export function openMixtureDecoder(
   }
   const onDevice = backend.capabilities.keepsOutputsOnDevice;
   const graphOptions: MixtureGraphOptions = {
-    parameters: options.parameters ?? (onDevice ? "inputs" : "initializers"),
+    parameters: options.parameters ??
+      parameterPlacement(
+        backend,
+        mixture.members.reduce((s, m) => s + parameterBytes(m.values.values()), 0),
+      ),
     cache: options.cache ?? (onDevice ? "device" : "host"),
   };
   const vocabSize = mixture.members[0]!.config.vocabSize;

@@ -8,9 +8,9 @@ const fallback = (await navigator.gpu?.requestAdapter())?.info.isFallbackAdapter
 
 /** What each backend must declare. */
 const EXPECTED: Record<BackendName, BackendCapabilities> = {
-  cpu: { keepsOutputsOnDevice: false, softwareRenderer: false },
-  wasm: { keepsOutputsOnDevice: false, softwareRenderer: false },
-  webgpu: { keepsOutputsOnDevice: true, softwareRenderer: fallback },
+  cpu: { keepsOutputsOnDevice: false, readsHostInputsInPlace: true, softwareRenderer: false },
+  wasm: { keepsOutputsOnDevice: false, readsHostInputsInPlace: false, softwareRenderer: false },
+  webgpu: { keepsOutputsOnDevice: true, readsHostInputsInPlace: false, softwareRenderer: fallback },
 };
 
 for (const [name, expected] of Object.entries(EXPECTED) as [BackendName, BackendCapabilities][]) {

@@ -19,7 +19,11 @@ function fake(unavailable: Partial<Record<"webgpu" | "cpu" | "wasm", string>>): 
     if (reason !== undefined) return Promise.reject(new BackendUnavailableError(name, reason));
     const stub: Backend = {
       name,
-      capabilities: { keepsOutputsOnDevice: name === "webgpu", softwareRenderer: false },
+      capabilities: {
+        keepsOutputsOnDevice: name === "webgpu",
+        readsHostInputsInPlace: name === "cpu",
+        softwareRenderer: false,
+      },
       threads: 1,
       description: `stub (auto=${auto})`,
       createSession: () => Promise.reject(new Error("stub")),
@@ -123,7 +127,11 @@ Deno.test("openBackend() tells what auto skipped and warns of a named webgpu on 
     webgpu: () =>
       Promise.resolve({
         name: "webgpu",
-        capabilities: { keepsOutputsOnDevice: true, softwareRenderer: true },
+        capabilities: {
+          keepsOutputsOnDevice: true,
+          readsHostInputsInPlace: false,
+          softwareRenderer: true,
+        },
         threads: 1,
         description: 'onnxruntime-web WebGPU EP on "llvmpipe" (software fallback)',
         createSession: () => Promise.reject(new Error("stub")),

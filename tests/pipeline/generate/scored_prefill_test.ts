@@ -49,19 +49,23 @@ Deno.test("a scored prefill's log-likelihood is the float64 sum of the recompute
   const { backend } = await openBackend("cpu", { threads: 1 });
   const opened: [string, Decoder, Decoder][] = [];
   const values = initGPT(CFG, 5);
+  // Both parameter placements: baked in (small models on cpu) and shared inputs (large ones).
   for (const cache of ["host", "device"] as const) {
-    opened.push([
-      `gpt ${cache}`,
-      await openGPTDecoder(backend, CFG, values, { score: true, prefillLengths: [4], cache }),
-      await openGPTDecoder(backend, CFG, values, { mode: "recompute" }),
-    ]);
-    for (const rule of ["hidden-mean", "probability-mean"] as const) {
-      const m = mixture(rule);
+    for (const parameters of ["initializers", "inputs"] as const) {
+      const o = { score: true, prefillLengths: [4], cache, parameters };
       opened.push([
-        `${rule} ${cache}`,
-        await openMixtureDecoder(backend, m, { score: true, prefillLengths: [4], cache }),
-        await openMixtureDecoder(backend, m, { mode: "recompute" }),
+        `gpt ${cache} ${parameters}`,
+        await openGPTDecoder(backend, CFG, values, o),
+        await openGPTDecoder(backend, CFG, values, { mode: "recompute" }),
       ]);
+      for (const rule of ["hidden-mean", "probability-mean"] as const) {
+        const m = mixture(rule);
+        opened.push([
+          `${rule} ${cache} ${parameters}`,
+          await openMixtureDecoder(backend, m, o),
+          await openMixtureDecoder(backend, m, { mode: "recompute" }),
+        ]);
+      }
     }
   }
   try {
