@@ -37,7 +37,7 @@ import {
   type TrainOptions,
   writeGPTModel,
 } from "../training/mod.ts";
-import { DROPOUT_KEY, dropoutKey, gptForward } from "../../models/gpt.ts";
+import { DROPOUT_KEY, dropoutKey, gptForward, initGPT } from "../../models/gpt.ts";
 import type { AlphaRule, LossSchedule } from "./alpha_schedule.ts";
 import {
   type Alternation,
@@ -188,12 +188,12 @@ async function loadSteps(backend: Backend, graphs: TrainingGraph[]): Promise<Tra
 }
 
 /** The evaluation graph: the student's mean cross-entropy on `tokens`, `targets` (no dropout). */
-function studentEvalGraph(o: TrainOptions): Uint8Array {
+function studentEvalGraph(o: TrainOptions, values: ReadonlyMap<string, Float32Array>): Uint8Array {
   const { batch: B, seqLen: T, seed } = o;
   const g = new Graph("distill.eval");
   const tokens = g.input("tokens", "int64", [B, T]);
   const targets = g.input("targets", "int64", [B, T]);
-  const logits = gptForward(g, o.model, tokens, { batch: B, seqLen: T, seed });
+  const logits = gptForward(g, o.model, tokens, { batch: B, seqLen: T, seed, values });
   g.output(crossEntropy(logits, reshape(targets, [B * T])), "loss");
   return encode(g);
 }
@@ -233,11 +233,14 @@ export class DistillRunner implements ModelRunner {
     const { batch: B, seqLen: T, seed } = o;
     const micro = usesMicroBatches(settings);
     const rows = micro ? microBatchRows(B) : B;
+    // One initialization for every graph (the evaluation graph reads the step's store).
+    const values = initGPT(o.model, seed);
     const loss = (g: Graph) => {
       const student = (tokens: Tensor) => {
         // The student drops like a teacher trained with `--dropout`; the teacher never does.
         const dropoutKey = drops(o) ? { dropoutKey: g.input(DROPOUT_KEY, "int64", []) } : {};
-        return gptForward(g, o.model, tokens, { batch: rows, seqLen: T, seed, ...dropoutKey });
+        const opts = { batch: rows, seqLen: T, seed, values, ...dropoutKey };
+        return gptForward(g, o.model, tokens, opts);
       };
       const teacher = (tokens: Tensor): TeacherSignal =>
         source.kind === "online"
@@ -253,7 +256,7 @@ export class DistillRunner implements ModelRunner {
       ? Object.values(buildAccumulationSteps("distill", loss, o.adamw, MICRO_BATCHES))
       : [buildTrainingStep("distill.train", loss, o.adamw)];
     const train = await loadSteps(backend, graphs);
-    const evaluator = await TrainingStep.create(backend, studentEvalGraph(o), {
+    const evaluator = await TrainingStep.create(backend, studentEvalGraph(o, values), {
       bindings: [],
       store: train[0]!.store,
     });
