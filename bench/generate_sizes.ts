@@ -1,6 +1,6 @@
 /**
  * `deno task bench generate_sizes [--config gpt2-small|gpt2-medium] [--vocab 8192]
- * [--prompt 512] [--tokens 64] [--threads 2]`
+ * [--prompt 512] [--tokens 64] [--threads 2] [--parameters inputs|initializers]`
  *
  * Inference at the sizes users run (issue #20): what `moe generate` does with a GPT-2 small or
  * medium model at context 1 024 — the KV-cache decoder (`pipeline/generate`'s `openGPTDecoder`,
@@ -16,7 +16,8 @@
  *
  * Ratios are ours / PyTorch on every row, as in `bench/train_sizes.ts` (for start-up and memory,
  * below 1 is ours ahead). Random weights: speed does not depend on them. `--prompt` + `--tokens` must fit the context, so
- * the window never slides.
+ * the window never slides. `--parameters` forces where the decoder puts the weights (default: its
+ * own choice, `parameterPlacement`: shared inputs at these sizes), to compare the two.
  *
  * @module
  */
@@ -34,6 +35,7 @@ interface Options {
   prompt: number;
   tokens: number;
   threads: number;
+  parameters: "inputs" | "initializers" | undefined;
 }
 
 /** What one side measured. */
@@ -53,8 +55,13 @@ function parseOptions(args: string[]): Options {
       prompt: { type: "string", default: "512" },
       tokens: { type: "string", default: "64" },
       threads: { type: "string", default: "2" },
+      parameters: { type: "string" },
     },
   });
+  const parameters = values.parameters;
+  if (parameters !== undefined && parameters !== "inputs" && parameters !== "initializers") {
+    throw new RangeError(`--parameters must be inputs or initializers, got "${parameters}"`);
+  }
   if (values.config !== "gpt2-small" && values.config !== "gpt2-medium") {
     throw new RangeError(`--config must be gpt2-small or gpt2-medium, got "${values.config}"`);
   }
@@ -64,6 +71,7 @@ function parseOptions(args: string[]): Options {
     prompt: Number(values.prompt),
     tokens: Math.max(2, Number(values.tokens)),
     threads: Number(values.threads),
+    parameters,
   };
   const context = GPT_CONFIGS[o.config].contextLength;
   if (o.prompt + o.tokens > context) {
@@ -87,7 +95,10 @@ function peakRssMB(): number {
 async function child(o: Options): Promise<Measured> {
   const cfg = modelOf(o);
   const { backend } = await openBackend("cpu", { threads: o.threads });
-  const decoder = await openGPTDecoder(backend, cfg, initGPT(cfg, 1), { mode: "cache" });
+  const decoder = await openGPTDecoder(backend, cfg, initGPT(cfg, 1), {
+    mode: "cache",
+    ...(o.parameters ? { parameters: o.parameters } : {}),
+  });
   const prompt = promptOf(o);
   const options = { maxTokens: 8, eotId: null, sampling: GREEDY };
   try {
@@ -111,7 +122,8 @@ export async function run(args: string[]): Promise<BenchResult[]> {
   const o = parseOptions(args);
   const ours = await runInChild<Measured>(import.meta.url, "cpu", args);
   const torch = await torchKvDecoding(modelOf(o), o.prompt, o.tokens, o.threads);
-  const shape = `${o.config}, vocab ${o.vocab}, prompt ${o.prompt}, ${o.threads} threads`;
+  const placed = o.parameters ? `, parameters as ${o.parameters}` : "";
+  const shape = `${o.config}, vocab ${o.vocab}, prompt ${o.prompt}, ${o.threads} threads${placed}`;
   const row = (metric: string, unit: string, a: number, b: number | undefined): BenchResult => ({
     metric: `cpu generate ${shape}: ${metric}`,
     unit,
