@@ -32,3 +32,9 @@ export async function timedProcess(cmd: string, args: string[]): Promise<Process
   if (code !== 0) throw new Error(`${cmd} ${args.join(" ")} exited ${code}`);
   return { seconds: (performance.now() - start) / 1000, peakMB: peakKB / 1024 };
 }
+
+/** This process's peak resident memory so far, in MB (VmHWM from /proc; NaN where there is none). */
+export function peakRssMB(): number {
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
+  return Number(hwm ?? NaN) / 1024;
+}

@@ -24,6 +24,7 @@
 import { parseArgs } from "node:util";
 import { type BenchResult, ratio } from "./_result.ts";
 import { runInChild, serveChild } from "./_per_backend.ts";
+import { peakRssMB } from "./_process.ts";
 import { torchKvDecoding } from "./_generate_torch.ts";
 import { generate, GREEDY, openGPTDecoder } from "../pipeline/generate/mod.ts";
 import { openBackend } from "../core/runtime/mod.ts";
@@ -85,11 +86,6 @@ const modelOf = (o: Options): GPTConfig => ({ ...GPT_CONFIGS[o.config], vocabSiz
 /** The prompt both sides decode from (the formula of `bench/_generate_torch.ts`). */
 const promptOf = (o: Options) =>
   Array.from({ length: o.prompt }, (_, i) => (i * 977 + 13) % o.vocab);
-
-function peakRssMB(): number {
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
-  return Number(hwm ?? NaN) / 1024;
-}
 
 /** Our side, in this (child) process: a cold decode (start-up), then a warm one (speeds). */
 async function child(o: Options): Promise<Measured> {

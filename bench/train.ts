@@ -19,6 +19,7 @@ import {
   type TrainingBenchOptions,
 } from "./_per_backend.ts";
 import { torchGptTokensPerSecond } from "./_engine_torch.ts";
+import { peakRssMB } from "./_process.ts";
 import { type BackendName, openBackend } from "../core/runtime/mod.ts";
 import { benchTrainOptions, syntheticShards } from "./_synthetic.ts";
 import { train } from "../pipeline/training/mod.ts";
@@ -47,9 +48,9 @@ async function child(backend: BackendName, o: Options): Promise<{ tps: number; r
     });
   await run(1, join(dir, "warm")); // sessions built once, kernels warmed
   const s = await run(o.steps, join(dir, "run"));
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(await Deno.readTextFile("/proc/self/status"))?.[1];
+  const rssMB = peakRssMB();
   await Deno.remove(dir, { recursive: true });
-  return { tps: s.tokensPerSecond, rssMB: Number(hwm ?? NaN) / 1024 };
+  return { tps: s.tokensPerSecond, rssMB };
 }
 
 /** Runs each backend in a child process, then PyTorch, and lines them up. */

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type BenchResult, ratio } from "./_result.ts";
 import { runInChild, serveChild } from "./_per_backend.ts";
+import { peakRssMB } from "./_process.ts";
 import { pythonOutput, torchGpt, torchPrelude } from "./_engine_torch.ts";
 import { matMulGflops } from "./engine.ts";
 import { benchTrainOptions, syntheticShards } from "./_synthetic.ts";
@@ -75,11 +76,6 @@ function stepFlops(cfg: GPTConfig, o: Options): number {
   const params = gptParamSpecs(cfg).reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
   const tokens = o.batch * o.seqLen;
   return 6 * params * tokens + 12 * cfg.layers * o.batch * o.seqLen ** 2 * cfg.dModel;
-}
-
-function peakRssMB(): number {
-  const hwm = /VmHWM:\s+(\d+) kB/.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
-  return Number(hwm ?? NaN) / 1024;
 }
 
 /** Our side, in this (child) process: one run of `steps` steps; the first one is start-up. */
