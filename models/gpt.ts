@@ -66,6 +66,14 @@ function gelu(x: Tensor, activation: GPTConfig["activation"]): Tensor {
   return mul(mul(x, 0.5), add(tanh(u), 1));
 }
 
+/**
+ * Above this many bytes of attention probabilities (all layers' `[B, nh, T, T]`) a training
+ * graph's backward recomputes them rather than keep them from the forward: gpt2-small at 1 024
+ * tokens holds 604 MB of them, gpt2-medium 1.6 GB. Below, recomputing saves nothing worth its
+ * product (the benchmark shape holds 16 MB).
+ */
+export const RECOMPUTE_ATTENTION_ABOVE_BYTES = 256 * 2 ** 20;
+
 /** Looks up a declared parameter by its config name (`wte`, `h0.attn.qkv.w`, …). */
 export type ParamLookup = (name: string) => Tensor;
 
@@ -181,7 +189,11 @@ export function gptHiddenWithCache(
   const blend = cache !== undefined && T < cfg.contextLength;
   const rate = dropoutKey === undefined ? 0 : cfg.dropout ?? 0;
   const drop: Drop = (x, site) => dropout(x, rate, dropoutKey!, site);
-  const attend = blend ? cachedAttention(g, cfg, T, cache) : causalAttention(g, T, drop);
+  const probabilityBytes = 4 * cfg.layers * B * nh * T * T;
+  const recompute = rate === 0 && probabilityBytes >= RECOMPUTE_ATTENTION_ABOVE_BYTES;
+  const attend = blend
+    ? cachedAttention(g, cfg, T, cache)
+    : causalAttention(g, T, rate > 0 ? drop : null, recompute);
 
   const tok = gather(p("wte"), tokens); // [B, T] → [B, T, C]
   const pos = blend

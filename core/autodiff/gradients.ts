@@ -1,5 +1,6 @@
 import {
   add,
+  type CustomGradient,
   fmtShape,
   full,
   type Graph,
@@ -97,7 +98,9 @@ export function gradients(
     const node = g.nodes[i]!;
     if (node.stopGradient || !node.inputs.some(needed)) continue;
     if (!node.outputs.some((o) => partials.has(o.name))) continue;
-    backward(node, needed, total, partials);
+    const custom = g.customGradients.get(node.outputs[0]!.name);
+    if (custom) customBackward(node, custom, needed, total(node.outputs[0]!), partials);
+    else backward(node, needed, total, partials);
   }
   const out = new Map<string, Tensor>();
   for (const t of wrt) out.set(t.name, total(t) ?? full(t, t.shape, 0));
@@ -143,20 +146,42 @@ function backward<K extends OpType>(
     needsGradOfInput: (i) => needed(node.inputs[i] ?? null),
   };
   const grads = g.scope(`${node.name}/grad`, () => rule.grad(ctx));
-  node.inputs.forEach((t, i) => {
-    const d = grads[i];
-    if (!t || !d || !needed(t)) return;
-    if (d.shape.join() !== t.shape.join()) {
-      throw new RangeError(
-        `Gradient of node "${node.name}" (${node.op}) input ${i} has shape ${
-          fmtShape(d.shape)
-        }, input "${t.name}" has ${fmtShape(t.shape)}`,
-      );
-    }
-    const list = partials.get(t.name) ?? [];
-    list.push(d);
-    partials.set(t.name, list);
-  });
+  node.inputs.forEach((t, i) => addPartial(node, t, i, grads[i] ?? null, needed, partials));
+}
+
+/** A block's hand-written backward: its gradients go to the block's inputs, past its nodes. */
+function customBackward(
+  node: Pick<Node, "name" | "op">,
+  custom: CustomGradient,
+  needed: (t: Tensor | null) => boolean,
+  dOutput: Tensor | null,
+  partials: Map<string, Tensor[]>,
+): void {
+  if (!dOutput) return;
+  const g = dOutput.graph;
+  const grads = g.scope(`${node.name}/grad`, () => custom.grad(dOutput));
+  custom.inputs.forEach((t, i) => addPartial(node, t, i, grads[i] ?? null, needed, partials));
+}
+
+function addPartial(
+  node: Pick<Node, "name" | "op">,
+  t: Tensor | null,
+  i: number,
+  d: Tensor | null,
+  needed: (t: Tensor | null) => boolean,
+  partials: Map<string, Tensor[]>,
+): void {
+  if (!t || !d || !needed(t)) return;
+  if (d.shape.join() !== t.shape.join()) {
+    throw new RangeError(
+      `Gradient of node "${node.name}" (${node.op}) input ${i} has shape ${
+        fmtShape(d.shape)
+      }, input "${t.name}" has ${fmtShape(t.shape)}`,
+    );
+  }
+  const list = partials.get(t.name) ?? [];
+  list.push(d);
+  partials.set(t.name, list);
 }
 
 export type { Node };

@@ -54,6 +54,19 @@ export interface Parameter {
   trainable: boolean;
 }
 
+/**
+ * A hand-written backward for the block of nodes that computes one tensor (the idea of
+ * `tf.customGradient` and `jax.custom_vjp`): the reverse pass calls `grad` instead of the rules of
+ * the block's nodes, e.g. to recompute a large intermediate instead of keeping it alive until the
+ * backward. The block must be closed: nothing outside it reads its intermediates.
+ */
+export interface CustomGradient {
+  /** The tensors the block reads that may need gradients. */
+  readonly inputs: readonly Tensor[];
+  /** Emits the backward: the gradients of `inputs` (null = none) from that of the output. */
+  grad(dOutput: Tensor): (Tensor | null)[];
+}
+
 /** Options of {@link Graph.node}. */
 export interface NodeOptions {
   /** Number of outputs (default 1). */
@@ -84,6 +97,8 @@ export class Graph {
   readonly constants = new Map<string, { tensor: Tensor; data: ConstData }>();
   readonly nodes: Node[] = [];
   readonly outputs: Tensor[] = [];
+  /** Custom gradients by the name of the tensor they differentiate (see {@link withGradient}). */
+  readonly customGradients = new Map<string, CustomGradient>();
   readonly #names = new Set<string>();
   readonly #scopes: string[] = [];
   readonly #scalars = new Map<string, Tensor>();
@@ -215,6 +230,22 @@ export class Graph {
     });
     this.nodes.push(node as Node);
     return outputs;
+  }
+
+  /**
+   * Gives the block that computes `t` (a node's output) a hand-written backward.
+   *
+   * @returns `t`.
+   * @throws {RangeError} If `t` is not a node's output or already has one.
+   */
+  withGradient(t: Tensor, gradient: CustomGradient): Tensor {
+    if (t.kind !== "node" || this.customGradients.has(t.name)) {
+      throw new RangeError(
+        `Cannot give "${t.name}" a custom gradient: not a node's output, or it has one`,
+      );
+    }
+    this.customGradients.set(t.name, gradient);
+    return t;
   }
 
   /** Marks `t` as a graph output, renamed to `name` through an Identity node when given. */
