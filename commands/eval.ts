@@ -140,7 +140,8 @@ choice it had (each expert, or each expert+common for routed+common): oracle-bes
 label; "regret / best" rows give its mean (nats/token) and the share of sequences routed to
 their best choice. Routing rules: each sequence is cut into a prompt (--route-prefix tokens)
 and its continuation; router (the n-gram router on the prompt), likelihood (the expert that
-predicts the prompt best) and combined (the router as the prior) decide from the prompt, and
+predicts the prompt best) and combined (the router as the prior, against each expert's
+per-token log-likelihood) decide from the prompt, and
 are scored on the continuation against oracle-label and oracle-best, with the decision's cost
 measured here in ms per prompt (generation also runs one prefill per expert for likelihood and
 combined). For MoE-CE every candidate is the expert with the common expert.

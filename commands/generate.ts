@@ -88,7 +88,8 @@ export function generateCommand(): Command {
       new Option(
         "--route <RULE>",
         "bundle: how to pick the expert: router (the n-gram router), likelihood (the expert " +
-          "that predicts the prompt best) or combined (the router's probabilities as prior)",
+          "that predicts the prompt best) or combined (the router's probabilities as prior " +
+          "against the per-token likelihood)",
       ).choices(ROUTE_RULES).default("router"),
     )
     .addHelpText(
@@ -103,9 +104,10 @@ runs one expert alone. --mix router weights every expert by the router's probabi
 states mixed when the experts share their embedding (JEET, MoE-CE), next-token probabilities
 mixed when they do not (PLE). --json "route" lists the experts that generate and their weights.
 --route likelihood prefills the prompt with every expert, scoring it, and keeps the best one's
-KV cache (p(k | x) ∝ p_k(x)); combined multiplies by the router's probability. --json "route"
-gives the posterior, each expert's log-likelihood and scoringMs (the extra ms the other experts'
-prefills cost); --fallback (for prompts the router calls unknown) is for --route router only.
+KV cache (p(k | x) ∝ p_k(x)); combined weighs the router's probability against the per-token
+likelihood (p(k | x) ∝ prior_k · p_k(x)^(1/n) over the n scored tokens), so a long prompt does
+not outweigh a confident router. --json "route" gives the posterior, each expert's
+log-likelihood, scoredTokens and scoringMs (the extra ms the other experts' prefills cost); --fallback (for prompts the router calls unknown) is for --route router only.
 --mix posterior weights every expert by the combined posterior (the likelihood one with --route
 likelihood): it scores the prompt first, then the mixture prefills it again.
 

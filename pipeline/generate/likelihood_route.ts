@@ -31,6 +31,8 @@ export interface LikelihoodRoute {
   ids: number[];
   /** Prompt tokens dropped from the left to fit. */
   truncated: number;
+  /** Tokens the log-likelihoods sum over: the prompt's but the first, which is read, not predicted. */
+  scoredTokens: number;
   /**
    * Wall-clock ms spent opening and prefilling the experts that do not generate (all of them
    * when nothing is kept): the extra cost of the rule per prompt.
@@ -108,7 +110,13 @@ export async function routeByLikelihood(
     for (const { decoder } of scored.values()) await decoder.dispose();
     throw error;
   }
-  const decision = decideRoute(options.rule, options.routerProbabilities, logLikelihoods);
+  const scoredTokens = ids.length - 1;
+  const decision = decideRoute(
+    options.rule,
+    options.routerProbabilities,
+    logLikelihoods,
+    scoredTokens,
+  );
   let scoringMs = 0, kept: LikelihoodRoute["kept"] = null;
   for (const [c, s] of scored) {
     if (options.keep && c === decision.best) kept = { decoder: s.decoder, logits: s.logits };
@@ -117,5 +125,5 @@ export async function routeByLikelihood(
       await s.decoder.dispose();
     }
   }
-  return { decision, logLikelihoods, kept, ids, truncated, scoringMs };
+  return { decision, logLikelihoods, kept, ids, truncated, scoredTokens, scoringMs };
 }

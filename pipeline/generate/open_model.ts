@@ -58,6 +58,8 @@ export interface PromptRoute {
   posterior?: Record<string, number>;
   /** Each expert's log-likelihood of the prompt (nats) when they scored it; else absent. */
   logLikelihoods?: Record<string, number>;
+  /** How many tokens those log-likelihoods sum over (`combined` weighs them per token). */
+  scoredTokens?: number;
   /** Extra wall-clock ms spent scoring the candidates (0 when nothing was scored). */
   scoringMs: number;
   /** Hard routing (`route`), router-weighted (`router`) or posterior-weighted (`posterior`). */
@@ -282,6 +284,7 @@ async function openBundleExpert(
       by: rule,
       posterior: lr.decision.probabilities,
       logLikelihoods: lr.logLikelihoods,
+      scoredTokens: lr.scoredTokens,
       scoringMs: Math.round(lr.scoringMs * 100) / 100,
       weights: mix.weights,
       rule: mix.rule,

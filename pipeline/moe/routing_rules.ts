@@ -151,7 +151,7 @@ export function ruleChoices(
       const scores = promptLogLikelihoods(candidates, set, row, seqLen, prefix);
       for (const rule of ROUTE_RULES) {
         const start = performance.now();
-        const { best } = decideRoute(rule, p, scores);
+        const { best } = decideRoute(rule, p, scores, prefix - 1);
         elapsed.set(rule, elapsed.get(rule)! + performance.now() - start);
         choices.get(rule)!.get(set)!.push(best);
       }

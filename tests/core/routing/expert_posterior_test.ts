@@ -36,16 +36,34 @@ Deno.test("a zero prior is floored: overwhelming evidence still wins", () => {
 Deno.test("the three rules decide as their names say", () => {
   const router = { en: 0.6, fr: 0.3, py: 0.1 };
   const ll = { en: -50, fr: -49, py: -60 };
-  const r = decideRoute("router", router, ll);
+  const r = decideRoute("router", router, ll, 1);
   assert.deepEqual(r, { best: "en", probabilities: router });
-  assert.equal(decideRoute("likelihood", router, ll).best, "fr");
+  assert.equal(decideRoute("likelihood", router, ll, 1).best, "fr");
   // 1 nat ≈ ×2.7 for fr against a prior 2× in favour of en: fr wins.
-  const c = decideRoute("combined", router, ll);
+  const c = decideRoute("combined", router, ll, 1);
   assert.equal(c.best, "fr");
   const want = directPosterior({ en: 0, fr: 1, py: -10 }, router);
   for (const k of Object.keys(router)) {
     assert.ok(Math.abs(c.probabilities[k]! - want[k]!) < 1e-15, k);
   }
+});
+
+Deno.test("combined weighs the router against the per-token log-likelihood, so a longer prompt does not outweigh it", () => {
+  const router = { en: 0.6, fr: 0.3, py: 0.1 };
+  // fr predicts 10 tokens 0.1 nat/token better: 1 nat in all, ×2.7 — summed it would beat the
+  // prior's ×2; per token (×1.1) it does not.
+  const ll = { en: -50, fr: -49, py: -60 };
+  const c = decideRoute("combined", router, ll, 10);
+  assert.equal(c.best, "en");
+  const want = directPosterior({ en: -5, fr: -4.9, py: -6 }, router);
+  for (const k of Object.keys(router)) {
+    assert.ok(Math.abs(c.probabilities[k]! - want[k]!) < 1e-15, k);
+  }
+  // The same per-token gap over 10 times the tokens decides the same way.
+  const longer = Object.fromEntries(Object.entries(ll).map(([k, v]) => [k, 10 * v]));
+  assert.deepEqual(decideRoute("combined", router, longer, 100), c);
+  // likelihood keeps the summed evidence: its posterior is the product of the tokens'.
+  assert.equal(decideRoute("likelihood", router, ll, 10).best, "fr");
 });
 
 Deno.test("no expert or a NaN score is refused", () => {

@@ -95,7 +95,13 @@ Deno.test("--mix posterior weights the experts by the combined posterior", async
     assert.equal(opened.prefilled, undefined); // the mixture prefills itself
     assert.equal(route.by, "combined");
     const bundle = await loadBundle(dir);
-    const want = softMix(bundle, expertPosterior(route.logLikelihoods!, route.probabilities));
+    // The combined posterior: the router's prior against the per-token log-likelihoods.
+    const n = route.scoredTokens!;
+    assert.ok(n >= 1);
+    const perToken = Object.fromEntries(
+      Object.entries(route.logLikelihoods!).map(([k, ll]) => [k, ll / n]),
+    );
+    const want = softMix(bundle, expertPosterior(perToken, route.probabilities));
     for (const [k, w] of Object.entries(want.weights)) {
       assert.ok(Math.abs(route.weights[k]! - w) < 1e-12, k);
     }

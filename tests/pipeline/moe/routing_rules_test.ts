@@ -150,7 +150,7 @@ Deno.test("the rules decide as decideRoute() on prompt log-likelihoods scored se
       [...alone].map(([c, l]) => [c, -l.get("text")!.reduce((a, b) => a + b, 0)]),
     );
     for (const rule of ROUTE_RULES) {
-      const want = decideRoute(rule, router[w]!, ll);
+      const want = decideRoute(rule, router[w]!, ll, P - 1);
       const sorted = Object.values(want.probabilities).sort((a, b) => b - a);
       if (sorted[0]! - sorted[1]! < 1e-4) continue; // a near tie: float rounding may flip it
       assert.equal(choices.get(rule)!.get("text")![w], want.best, `${rule} on window ${w}`);
