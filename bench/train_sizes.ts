@@ -7,8 +7,9 @@
  * model on the same threads (Debian `python3-torch`, `torch.optim.AdamW` + clipping), each in its
  * own process. Per side: seconds per step (the mean after the first step), tokens/s, start-up (the
  * process's start to the first step's start: graph building and optimisation, session creation,
- * state; and to the end of the first step, which also allocates), and peak RSS. Ours also as GFLOP/s (6·parameters·tokens + the attention
- * products, 12·layers·B·T²·C) against the raw 1024² MatMul of the same backend in the same run.
+ * state; and to the end of the first step, which also allocates), and peak RSS. Ours also as
+ * GFLOP/s (6·parameters·tokens + the attention products, 12·layers·B·T²·C) against the raw 1024²
+ * MatMul of the same backend in the same run.
  *
  * @module
  */
