@@ -116,3 +116,34 @@ Deno.test("a model saved with external data loads from its file and computes the
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("an output named after a node's result is written under that name, with no Identity copy", async () => {
+  const g = new Graph("named");
+  const x = g.input("x", "float32", [2]);
+  const y = add(x, x);
+  g.output(y, "double"); // renames y: its Add writes "double"
+  g.output(y, "again"); // y is taken: this one stays an Identity
+  g.output(x, "echo"); // an input cannot be renamed: an Identity too
+  g.output(add(g.output(add(y, 1), "plus"), 1), "plus_plus"); // a renamed result read further on
+  const model = onnx.onnx.ModelProto.decode(encode(g)).graph!;
+  assert.deepEqual(model.node!.filter((n) => n.opType === "Identity").map((n) => n.output![0]), [
+    "again",
+    "echo",
+  ]);
+  assert.ok(model.node!.some((n) => n.opType === "Add" && n.output![0] === "double"));
+  const session = await ort.InferenceSession.create(encode(g));
+  const out = await session.run({ x: new ort.Tensor("float32", Float32Array.of(1, 2), [2]) });
+  const got = Object.fromEntries(
+    ["double", "again", "echo", "plus", "plus_plus"].map((
+      n,
+    ) => [n, [...out[n]!.data as Float32Array]]),
+  );
+  assert.deepEqual(got, {
+    double: [2, 4],
+    again: [2, 4],
+    echo: [1, 2],
+    plus: [3, 5],
+    plus_plus: [4, 6],
+  });
+  await session.release();
+});
