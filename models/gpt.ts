@@ -9,7 +9,6 @@
 import {
   add,
   encode,
-  erf,
   gather,
   gemm,
   Graph,
@@ -18,7 +17,6 @@ import {
   reshape,
   slice,
   split,
-  tanh,
   type Tensor,
   transpose,
 } from "../core/graph/mod.ts";
@@ -31,6 +29,7 @@ import {
 } from "../core/optim/mod.ts";
 import { dropout, DROPOUT_KEY } from "./dropout.ts";
 import { type GPTConfig, gptParamSpecs, initGPT } from "./gpt_config.ts";
+import { gelu } from "./gpt_gelu.ts";
 import {
   cachedAttention,
   causalAttention,
@@ -52,18 +51,6 @@ export interface GPTBuildOptions extends DeclareOptions {
    * training graphs, and only then does a config with `dropout > 0` drop.
    */
   dropoutKey?: Tensor;
-}
-
-/**
- * The MLP's GELU (`cfg.activation`): `gelu_new` = 0.5 · x · (1 + tanh(√(2/π) · (x + 0.044715 ·
- * x³))), GPT-2's tanh approximation; `gelu` = 0.5 · x · (1 + erf(x / √2)), the exact one
- * (transformers' `NewGELUActivation` and `GELUActivation`).
- */
-function gelu(x: Tensor, activation: GPTConfig["activation"]): Tensor {
-  if (activation === "gelu") return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
-  const c = Math.sqrt(2 / Math.PI);
-  const u = mul(x, add(mul(mul(x, x), 0.044715 * c), c)); // c · (x + 0.044715 x³)
-  return mul(mul(x, 0.5), add(tanh(u), 1));
 }
 
 /**
@@ -218,7 +205,7 @@ export function gptHiddenWithCache(
       const merged = reshape(transpose(y, [0, 2, 1, 3]), [B * T, C]); // → [B, T, nh, hs] → [B·T, C]
       const x1 = add(x, drop(linear(merged, `h${l}.attn.proj`), 2 + 3 * l)); // [B·T, C] · [C, C] → [B·T, C]
       // MLP
-      const h = gelu(linear(ln(x1, `h${l}.ln2`), `h${l}.mlp.fc`), cfg.activation); // [B·T, C] · [C, 4C] → [B·T, 4C]
+      const h = gelu(g, linear(ln(x1, `h${l}.ln2`), `h${l}.mlp.fc`), cfg.activation); // [B·T, C] · [C, 4C] → [B·T, 4C]
       return add(x1, drop(linear(h, `h${l}.mlp.proj`), 3 + 3 * l)); // [B·T, 4C] · [4C, C] → [B·T, C]
     });
   }

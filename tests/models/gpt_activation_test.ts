@@ -51,8 +51,34 @@ Deno.test('the MLP computes 0.5·x·(1 + erf(x/√2)) for activation "gelu", the
   assert.ok(Math.abs(a![0]! - b![0]!) > 1e-6, "the two GELUs give different losses");
 });
 
-Deno.test("the exact GELU's gradient through the whole GPT matches finite differences", () => {
-  const m = miniature("gelu");
+for (const activation of ["gelu", undefined] as const) {
+  Deno.test(`the ${activation === "gelu" ? "exact" : "tanh"} GELU's gradient through the whole GPT matches finite differences`, () => {
+    gradientCheck(miniature(activation));
+  });
+}
+
+Deno.test("the GELUs' backward reads only their input, none of the forward's intermediates", () => {
+  for (const activation of ["gelu", undefined] as const) {
+    const m = miniature(activation);
+    const before = m.g.nodes.length;
+    // The forward's GELU block: every node from the fc output to the proj input.
+    const block = new Set<Tensor>();
+    let inside = false;
+    for (const n of m.g.nodes.slice(0, before)) {
+      if (n.inputs.includes(m.geluIn)) inside = true;
+      if (inside) n.outputs.forEach((t) => block.add(t));
+      if (n.outputs.includes(m.geluOut)) break;
+    }
+    assert.ok(block.size >= 5, `${activation}: the block has its intermediates (${block.size})`);
+    gradients(m.loss, m.g.parameters.map((p) => p.tensor));
+    const readers = m.g.nodes.slice(before).filter((n) =>
+      n.inputs.some((t) => t !== null && block.has(t) && t !== m.geluOut)
+    );
+    assert.deepEqual(readers.map((n) => n.name), [], `${activation ?? "tanh"}`);
+  }
+});
+
+function gradientCheck(m: ReturnType<typeof miniature>) {
   const params = m.g.parameters.map((p) => p.tensor);
   const grads = gradients(m.loss, params);
   const analytic = evaluate(m.g, m.feeds, params.map((p) => grads.get(p.name)!));
@@ -69,4 +95,4 @@ Deno.test("the exact GELU's gradient through the whole GPT matches finite differ
     worst = Math.max(worst, Math.abs(fd - analytic[i]!.data[j]!) / Math.max(1e-3, Math.abs(fd)));
   }
   assert.ok(worst < 1e-5, `worst relative error ${worst}`);
-});
+}
