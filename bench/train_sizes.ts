@@ -3,7 +3,7 @@
  * [--batch 1] [--steps 3] [--threads 2]`
  *
  * Training at the sizes users train (issue #20): the `moe train` step (`pipeline/training`'s
- * `train()` with its GPT runner, AdamW in the graph, clipping) against PyTorch training the same
+ * `train()` with its GPT runner, AdamW on the host, clipping) against PyTorch training the same
  * model on the same threads (Debian `python3-torch`, `torch.optim.AdamW` + clipping), each in its
  * own process. Per side: seconds per step (the mean after the first step), tokens/s, start-up (the
  * process's start to the first step's start: graph building and optimisation, session creation,

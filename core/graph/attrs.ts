@@ -41,6 +41,7 @@ export interface OpAttrs {
   ReduceMax: Reduce;
   ReduceMean: Reduce;
   ReduceSum: Reduce;
+  ReduceSumSquare: Reduce;
   Relu: None;
   Reshape: { allowzero?: 0 | 1 };
   ScatterElements: { axis?: number; reduction?: "none" | "add" };
@@ -97,6 +98,7 @@ export const ATTR_KINDS: { [K in OpType]: Kinds<OpAttrs[K]> } = {
   ReduceMax: R,
   ReduceMean: R,
   ReduceSum: R,
+  ReduceSumSquare: R,
   Relu: {},
   Reshape: { allowzero: "int" },
   ScatterElements: { axis: "int", reduction: "string" },

@@ -74,7 +74,9 @@ function broadcast(c: Ctx<OpType>, dtype?: DType): OutputSpec[] {
   return [{ dtype: dtype ?? first.dtype, shape }];
 }
 
-function reduce(c: Ctx<"ReduceSum" | "ReduceMean" | "ReduceMax">): OutputSpec[] {
+function reduce(
+  c: Ctx<"ReduceSum" | "ReduceSumSquare" | "ReduceMean" | "ReduceMax">,
+): OutputSpec[] {
   const x = arg(c, 0);
   const axes = (optConst(c, 1) ?? x.shape.map((_, i) => i)).map((a) => normAxis(a, x.rank));
   const keep = (c.attrs.keepdims ?? 1) === 1;
@@ -283,6 +285,7 @@ const RULES: { [K in OpType]: (c: Ctx<K>) => OutputSpec[] } = {
   ScatterElements: same,
   LayerNormalization: layerNorm,
   ReduceSum: reduce,
+  ReduceSumSquare: reduce,
   ReduceMean: reduce,
   ReduceMax: reduce,
   ConstantOfShape: (c) => [{ dtype: c.attrs.value.dtype, shape: constArg(c, 0) }],

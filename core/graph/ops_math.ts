@@ -87,7 +87,7 @@ export function gemm(a: Tensor, b: Tensor, c: Tensor | null, attrs: OpAttrs["Gem
 }
 
 function reduce(
-  op: "ReduceSum" | "ReduceMean" | "ReduceMax",
+  op: "ReduceSum" | "ReduceSumSquare" | "ReduceMean" | "ReduceMax",
   x: Tensor,
   axes: readonly number[] | undefined,
   keepdims: boolean,
@@ -100,6 +100,9 @@ function reduce(
 /** Sum over `axes` (all when omitted). */
 export const reduceSum = (x: Tensor, axes?: readonly number[], keepdims = false): Tensor =>
   reduce("ReduceSum", x, axes, keepdims);
+/** Sum of squares over `axes` (all when omitted): one pass, no squared copy. */
+export const reduceSumSquare = (x: Tensor, axes?: readonly number[], keepdims = false): Tensor =>
+  reduce("ReduceSumSquare", x, axes, keepdims);
 /** Mean over `axes` (all when omitted). */
 export const reduceMean = (x: Tensor, axes?: readonly number[], keepdims = false): Tensor =>
   reduce("ReduceMean", x, axes, keepdims);

@@ -1,7 +1,8 @@
 /**
- * In-graph optimization: AdamW with decoupled weight decay, bias correction and global-norm
- * clipping, assembled with the model's loss and its gradients into one training-step graph (or two
- * graphs for gradient accumulation).
+ * Optimization: AdamW with decoupled weight decay, bias correction and global-norm clipping,
+ * assembled with the model's loss and its gradients into one training-step graph (or two graphs
+ * for gradient accumulation) — or, on backends whose tensors live in host memory, a gradient graph
+ * with the same AdamW applied on the host in place ({@linkcode HostAdamWStep}).
  *
  * @example
  * ```ts
@@ -18,3 +19,5 @@
  */
 export * from "./adamw.ts";
 export * from "./training_graph.ts";
+export * from "./host_adamw.ts";
+export * from "./host_adamw_step.ts";

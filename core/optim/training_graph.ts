@@ -1,5 +1,14 @@
 import { gradients } from "../autodiff/mod.ts";
-import { encode, Graph, mul, type Parameter, type Tensor } from "../graph/mod.ts";
+import {
+  add,
+  encode,
+  Graph,
+  mul,
+  type Parameter,
+  reduceSumSquare,
+  sqrt,
+  type Tensor,
+} from "../graph/mod.ts";
 import { type AdamWConfig, addAdamW, type StateBinding } from "./adamw.ts";
 
 /** A model's training objective built into a fresh graph. */
@@ -56,6 +65,44 @@ export function buildTrainingStep(name: string, build: BuildLoss, cfg: AdamWConf
   g.output(loss, "loss");
   g.output(gradNorm, "grad_norm");
   return finish(g, bindings, g.parameters);
+}
+
+/** The name of the gradient output of parameter `param` in {@linkcode buildGradientStep}. */
+export const gradientName = (param: string): string => `${param}.grad`;
+
+/**
+ * Builds forward + loss + backward with no update: outputs `loss`, `grad_norm` (‖g‖₂ over the
+ * trainable parameters, before clipping) and `<p>.grad` per trainable parameter, for an optimizer
+ * that runs outside the graph ({@linkcode HostAdamWStep}). The parameters are inputs without
+ * bindings: held on the backend and fed every run, as frozen ones are.
+ *
+ * @example
+ * ```ts
+ * import { matMul, reduceMean, mul } from "../graph/mod.ts";
+ * import { buildGradientStep } from "./mod.ts";
+ * const step = buildGradientStep("lin", (g) => {
+ *   const y = matMul(g.input("x", "float32", [2, 3]), g.parameter("w", [3, 1], new Float32Array(3)));
+ *   return reduceMean(mul(y, y));
+ * });
+ * console.assert(step.graph.outputs.some((t) => t.name === "w.grad"));
+ * console.assert(step.bindings.length === 0 && step.initialState.has("w"));
+ * ```
+ */
+export function buildGradientStep(name: string, build: BuildLoss): TrainingGraph {
+  const g = new Graph(name);
+  const loss = build(g);
+  const trainable = g.parameters.filter((p) => p.trainable);
+  const grads = gradients(loss, trainable.map((p) => p.tensor));
+  let squares: Tensor | null = null;
+  for (const p of trainable) {
+    const d = grads.get(p.tensor.name)!;
+    g.output(d, gradientName(p.tensor.name));
+    const s = reduceSumSquare(d);
+    squares = squares ? add(squares, s) : s;
+  }
+  g.output(loss, "loss");
+  g.output(squares ? sqrt(squares) : g.scalar(0), "grad_norm");
+  return finish(g, [], g.parameters);
 }
 
 /** The two graphs of gradient accumulation over micro-batches. */

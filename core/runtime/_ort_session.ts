@@ -61,6 +61,11 @@ export async function createOrtSession(
       }
     },
     download: (tensor) => toHost(tensor),
+    take: async (tensor) => {
+      const host = tensor.location === "cpu" ? ownedHost(tensor) : await toHost(tensor);
+      tensor.dispose();
+      return host;
+    },
     release: (tensor) => tensor.dispose(),
     dispose: () => inner.release(),
   };
@@ -87,6 +92,15 @@ async function toHost(tensor: DeviceTensor): Promise<HostTensor> {
   const dims = [...tensor.dims];
   // getData() on a CPU tensor returns the tensor's own array; copy so the caller owns the result.
   return { dtype, dims, data: data.slice() } as HostTensor;
+}
+
+/** A CPU tensor's own array as a host tensor (the tensor is freed next: nobody else holds it). */
+function ownedHost(tensor: DeviceTensor): HostTensor {
+  const dtype = tensor.type;
+  if (!isHostDType(dtype)) {
+    throw new TypeError(`Cannot read a tensor of type "${dtype}" back to the host`);
+  }
+  return { dtype, dims: [...tensor.dims], data: tensor.data } as HostTensor;
 }
 
 /** Input/output metadata of a graph value, narrowed to tensors. */

@@ -81,6 +81,11 @@ export interface Session {
   run(feeds: Readonly<Record<string, DeviceTensor>>): Promise<Record<string, DeviceTensor>>;
   /** Copies a device tensor back to the host. */
   download(tensor: DeviceTensor): Promise<HostTensor>;
+  /**
+   * Moves a run's output to the host and frees the device tensor: an output already in host
+   * memory is handed over without a copy (gradients of GBs at GPT-2 sizes).
+   */
+  take(tensor: DeviceTensor): Promise<HostTensor>;
   /** Frees the device memory of a tensor this session produced or uploaded (GPU buffers). */
   release(tensor: DeviceTensor): void;
   /** Frees the session. */

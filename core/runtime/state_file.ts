@@ -1,11 +1,26 @@
 /**
- * Saving and restoring a {@linkcode TrainingStep}'s state (parameters and optimizer moments) as
+ * Saving and restoring a training step's state (parameters and optimizer moments) as
  * a safetensors file — the only time the state leaves the backend.
  *
  * @module
  */
+import type { HostTensor } from "./host_tensor.ts";
 import { loadSafetensors, saveSafetensors } from "./safetensors.ts";
-import type { TrainingStep } from "./training_step.ts";
+
+/**
+ * What a checkpoint saves and restores: a {@linkcode TrainingStep}, or a step whose optimizer
+ * runs on the host (`HostAdamWStep`), which holds its moments itself.
+ */
+export interface TrainingState {
+  /** Steps this session ran. */
+  readonly steps: number;
+  /** The names of the state, in the order it is saved. */
+  stateNames(): string[];
+  /** Copies the state (or the part `keep` accepts) to the host. */
+  readState(keep?: (name: string) => boolean): Promise<Record<string, HostTensor>>;
+  /** Replaces state by name; throws a RangeError on an unknown name or another shape. */
+  writeState(state: Readonly<Record<string, HostTensor>>): void;
+}
 
 /**
  * Writes the runner's whole state to `path` (safetensors, atomic), tensors named by graph input.
@@ -37,7 +52,7 @@ import type { TrainingStep } from "./training_step.ts";
  */
 export async function saveTrainingState(
   path: string,
-  runner: TrainingStep,
+  runner: TrainingState,
   metadata: Readonly<Record<string, string>> = {},
   keep: (name: string) => boolean = () => true,
 ): Promise<void> {
@@ -61,11 +76,11 @@ export async function saveTrainingState(
  */
 export async function loadTrainingState(
   path: string,
-  runner: TrainingStep,
+  runner: TrainingState,
   keep: (name: string) => boolean = () => true,
 ): Promise<Record<string, string>> {
   const { tensors, metadata } = await loadSafetensors(path);
-  const expected = runner.store.names().filter(keep);
+  const expected = runner.stateNames().filter(keep);
   const missing = expected.filter((name) => !(name in tensors));
   const extra = Object.keys(tensors).filter((name) => !expected.includes(name));
   if (missing.length > 0 || extra.length > 0) {

@@ -7,8 +7,10 @@
  * On webgpu the bound outputs stay in GPU buffers and are fed straight back, so a step moves only
  * the batch up and the loss down. On cpu and wasm the output tensors are fed back as they are:
  * onnxruntime reads inputs in place, but copies each output into a fresh array (onnxruntime-node
- * 1.30 does so even for pre-allocated outputs) — a few percent of a GPT step. The state comes
- * back to the host only when asked ({@linkcode TrainingStep.readState}).
+ * 1.30 does so even for pre-allocated outputs), so bound state is held three times at the end of
+ * a step; the GPT trainer there runs a gradient graph here and AdamW on the host instead
+ * (`core/optim/host_adamw_step.ts`). Other outputs are handed over without a further copy. The
+ * state comes back to the host only when asked ({@linkcode TrainingStep.readState}).
  *
  * @module
  */
@@ -48,7 +50,7 @@ export interface TrainingStepOptions {
 export interface StepResult {
   /** The loss as a number (NaN if the graph has no loss output). */
   loss: number;
-  /** Every output that is not state, copied to the host (the loss included). */
+  /** Every output that is not state, on the host (the loss included). */
   outputs: Record<string, HostTensor>;
 }
 
@@ -180,12 +182,16 @@ export class TrainingStep {
     const outputs: Record<string, HostTensor> = {};
     for (const [name, tensor] of Object.entries(results)) {
       if (bound.has(name)) continue;
-      outputs[name] = await this.session.download(tensor);
-      this.session.release(tensor);
+      outputs[name] = await this.session.take(tensor);
     }
     this.#steps++;
     const lossTensor = outputs[this.lossOutput];
     return { loss: lossTensor === undefined ? NaN : Number(lossTensor.data[0]), outputs };
+  }
+
+  /** The names of the state held, parameters and moments (the whole store, when shared). */
+  stateNames(): string[] {
+    return this.store.names();
   }
 
   /**
@@ -259,7 +265,7 @@ const ARENA_MAX_STATE_BYTES = 256 * 2 ** 20;
  * exists when Deno runs with `--v8-flags=--expose-gc`, as the `moe` tasks, the installed launcher
  * and the compiled binary do; elsewhere this does nothing.
  */
-function collectGarbage(): void {
+export function collectGarbage(): void {
   (globalThis as { gc?: () => void }).gc?.();
 }
 

@@ -306,7 +306,7 @@ export async function runMicroBatches(
  * @returns What {@linkcode runMicroBatches} returns.
  */
 export function runDistillationStep(
-  steps: readonly TrainingStep[],
+  steps: readonly Pick<TrainingStep, "run">[],
   alphas: readonly number[],
   feeds: (i: number, alpha: number) => Promise<Record<string, HostTensor | number>>,
   lr: number,

@@ -20,7 +20,8 @@ import {
 } from "../../core/losses/mod.ts";
 import {
   buildAccumulationSteps,
-  buildTrainingStep,
+  type HostAdamWStep,
+  loadFusedStep,
   type TrainingGraph,
 } from "../../core/optim/mod.ts";
 import {
@@ -164,8 +165,8 @@ export function distillationLoss(
 }
 
 /**
- * Loads the step graphs: the first (the fused step, or the first micro-batch's) owns the
- * parameters and AdamW state, the others share its store.
+ * Loads the graphs of micro-batch alternation: the first (accumulate) owns the parameters and
+ * AdamW state, the other (apply) shares its store.
  */
 async function loadSteps(backend: Backend, graphs: TrainingGraph[]): Promise<TrainingStep[]> {
   const train = [
@@ -205,7 +206,7 @@ export class DistillRunner implements ModelRunner {
     private readonly source: TeacherSource,
     private readonly settings: DistillSettings,
     /** The fused step, or the accumulate and apply graphs of micro-batch alternation. */
-    private readonly train: TrainingStep[],
+    private readonly train: (TrainingStep | HostAdamWStep)[],
     private readonly evaluator: TrainingStep,
     private readonly plans: ClassAlphas,
   ) {}
@@ -252,10 +253,12 @@ export class DistillRunner implements ModelRunner {
           };
       return distillationLoss(g, { batch: rows, seqLen: T }, settings, student, teacher);
     };
-    const graphs: TrainingGraph[] = micro
-      ? Object.values(buildAccumulationSteps("distill", loss, o.adamw, MICRO_BATCHES))
-      : [buildTrainingStep("distill.train", loss, o.adamw)];
-    const train = await loadSteps(backend, graphs);
+    const train = micro
+      ? await loadSteps(
+        backend,
+        Object.values(buildAccumulationSteps("distill", loss, o.adamw, MICRO_BATCHES)),
+      )
+      : [await loadFusedStep(backend, "distill.train", loss, o.adamw)];
     const evaluator = await TrainingStep.create(backend, studentEvalGraph(o, values), {
       bindings: [],
       store: train[0]!.store,

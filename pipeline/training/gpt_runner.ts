@@ -10,7 +10,8 @@ import { encode, Graph } from "../../core/graph/mod.ts";
 import {
   type AdamWConfig,
   buildAccumulationSteps,
-  type TrainingGraph,
+  type HostAdamWStep,
+  loadFusedStep,
 } from "../../core/optim/mod.ts";
 import {
   type Backend,
@@ -21,7 +22,6 @@ import {
 } from "../../core/runtime/mod.ts";
 import {
   buildGPTInference,
-  buildGPTTraining,
   DROPOUT_KEY,
   dropoutKey,
   type GPTConfig,
@@ -30,6 +30,12 @@ import {
 } from "../../models/gpt.ts";
 import type { Batch } from "./batches.ts";
 import type { ModelRunner, StepOutcome } from "./runner.ts";
+
+/** The fused step (AdamW in the graph or on the host), or the two graphs of accumulation. */
+type Steps = [fused: TrainingStep | HostAdamWStep] | [
+  accumulate: TrainingStep,
+  apply: TrainingStep,
+];
 
 /** Geometry and optimizer of a run's graphs. */
 export interface GPTRunnerOptions {
@@ -46,7 +52,7 @@ export interface GPTRunnerOptions {
 export class GPTRunner implements ModelRunner {
   private constructor(
     private readonly cfg: GPTConfig,
-    private readonly steps: TrainingStep[],
+    private readonly steps: Steps,
     private readonly evaluator: TrainingStep,
     private readonly options: GPTRunnerOptions,
   ) {}
@@ -68,32 +74,36 @@ export class GPTRunner implements ModelRunner {
     // only declares the parameters (it reads the training step's store).
     const { batch, seqLen, seed } = options;
     const build = { batch, seqLen, seed, values: initGPT(cfg, seed) };
-    const graphs: TrainingGraph[] = options.accumulate > 1
-      ? Object.values(
-        buildAccumulationSteps("gpt", gptLoss(cfg, build, true), options.adamw, options.accumulate),
-      )
-      : [buildGPTTraining(cfg, build, options.adamw)];
-    const steps: TrainingStep[] = [];
-    const first = await TrainingStep.create(backend, graphs[0]!.model, {
-      bindings: graphs[0]!.bindings,
-      state: graphs[0]!.initialState,
-    });
-    steps.push(first);
-    for (const tg of graphs.slice(1)) {
-      steps.push(
-        await TrainingStep.create(backend, tg.model, {
-          bindings: tg.bindings,
-          state: tg.initialState,
+    let steps: Steps;
+    if (options.accumulate > 1) {
+      const loss = gptLoss(cfg, build, true);
+      const { accumulate, apply } = buildAccumulationSteps(
+        "gpt",
+        loss,
+        options.adamw,
+        options.accumulate,
+      );
+      const first = await TrainingStep.create(backend, accumulate.model, {
+        bindings: accumulate.bindings,
+        state: accumulate.initialState,
+      });
+      steps = [
+        first,
+        await TrainingStep.create(backend, apply.model, {
+          bindings: apply.bindings,
+          state: apply.initialState,
           store: first.store,
           lossOutput: "grad_norm",
         }),
-      );
+      ];
+    } else {
+      steps = [await loadFusedStep(backend, "gpt.train", gptLoss(cfg, build, true), options.adamw)];
     }
     const g = new Graph("gpt.eval");
     g.output(gptLoss(cfg, build, false)(g), "loss");
     const evaluator = await TrainingStep.create(backend, encode(g), {
       bindings: [],
-      store: first.store,
+      store: steps[0]!.store,
     });
     return new GPTRunner(cfg, steps, evaluator, options);
   }
@@ -119,13 +129,14 @@ export class GPTRunner implements ModelRunner {
       targets: int64(targets, i),
       ...((this.cfg.dropout ?? 0) > 0 ? { [DROPOUT_KEY]: dropoutKey(seed, step, i) } : {}),
     });
-    if (accumulate === 1) {
-      const r = await this.steps[0]!.run({ ...micro(0), lr, step });
+    const steps = this.steps;
+    if (steps.length === 1) {
+      const r = await steps[0].run({ ...micro(0), lr, step });
       return { loss: r.loss, gradNorm: Number(r.outputs.grad_norm?.data[0] ?? NaN) };
     }
     let sum = 0;
-    for (let i = 0; i < accumulate; i++) sum += (await this.steps[0]!.run(micro(i))).loss;
-    const applied = await this.steps[1]!.run({ lr, step });
+    for (let i = 0; i < accumulate; i++) sum += (await steps[0].run(micro(i))).loss;
+    const applied = await steps[1].run({ lr, step });
     return { loss: sum / accumulate, gradNorm: applied.loss };
   }
 

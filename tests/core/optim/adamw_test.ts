@@ -4,8 +4,11 @@ import { matMul, mul, reduceSum } from "../../../core/graph/mod.ts";
 import {
   type AdamWConfig,
   buildAccumulationSteps,
+  buildGradientStep,
   buildTrainingStep,
+  HostAdamWStep,
 } from "../../../core/optim/mod.ts";
+import { openCpu } from "../../../core/runtime/mod.ts";
 import { rng } from "../../_support/grad_check.ts";
 import { openTrainer } from "../../_support/ort_train.ts";
 
@@ -38,14 +41,15 @@ function referenceStep(
 
 // L = Σ (x·W)² + Σ b²  ⇒  dW = 2 xᵀ(xW), db = 2b
 const X = [0.5, -1, 2, 1.5, 0.25, -0.75];
+function quadratic(g: import("../../../core/graph/mod.ts").Graph) {
+  const x = g.constant(Float32Array.from(X), [2, 3]);
+  const w = g.parameter("w", [3, 2], Float32Array.of(0.1, -0.2, 0.3, 0.4, -0.5, 0.6));
+  const b = g.parameter("b", [2], Float32Array.of(1, -2));
+  const y = matMul(x, w);
+  return g.node("Add", [reduceSum(mul(y, y)), reduceSum(mul(b, b))], {})[0]!;
+}
 function build() {
-  return buildTrainingStep("quad", (g) => {
-    const x = g.constant(Float32Array.from(X), [2, 3]);
-    const w = g.parameter("w", [3, 2], Float32Array.of(0.1, -0.2, 0.3, 0.4, -0.5, 0.6));
-    const b = g.parameter("b", [2], Float32Array.of(1, -2));
-    const y = matMul(x, w);
-    return g.node("Add", [reduceSum(mul(y, y)), reduceSum(mul(b, b))], {})[0]!;
-  }, CFG);
+  return buildTrainingStep("quad", quadratic, CFG);
 }
 
 function referenceGrads(w: number[], b: number[]): Map<string, number[]> {
@@ -81,6 +85,35 @@ Deno.test("the in-graph AdamW step matches a float64 AdamW with clipping and no 
     }
   }
   await trainer.release();
+});
+
+Deno.test("AdamW on the host matches the same float64 AdamW and holds the in-graph step's state names", async () => {
+  const graph = buildGradientStep("quad", quadratic);
+  const step = await HostAdamWStep.create(await openCpu({ threads: 1 }), graph, CFG);
+  const params = new Map([["w", [0.1, -0.2, 0.3, 0.4, -0.5, 0.6]], ["b", [1, -2]]]);
+  const state = new Map<string, { m: number[]; v: number[] }>();
+  for (let t = 1; t <= 5; t++) {
+    const lr = 0.05 * t;
+    const grads = referenceGrads(params.get("w")!, params.get("b")!);
+    const out = await step.run({ lr, step: t });
+    const norm = Math.sqrt([...grads.values()].flat().reduce((a, g) => a + g * g, 0));
+    const gotNorm = Number(out.outputs.grad_norm!.data[0]);
+    assert.ok(Math.abs(gotNorm - norm) < 1e-4 * norm, `grad norm ${gotNorm} vs ${norm}`);
+    referenceStep(params, grads, state, new Set(["w"]), lr, t);
+    const held = await step.readState();
+    for (const [name, want] of params) {
+      want.forEach((v, i) =>
+        assert.ok(Math.abs(Number(held[name]!.data[i]) - v) < 1e-5, `step ${t} ${name}[${i}]`)
+      );
+      state.get(name)!.v.forEach((v, i) =>
+        assert.ok(Math.abs(Number(held[`${name}.adam_v`]!.data[i]) - v) < 1e-5 * (1 + v))
+      );
+    }
+  }
+  // The graph's initial values are left as built: the step updates its own copy.
+  assert.deepEqual([...graph.initialState.get("b")!], [1, -2]);
+  assert.deepEqual(step.stateNames().sort(), [...build().bindings.map((b) => b.input)].sort());
+  await step.dispose();
 });
 
 Deno.test("accumulating two micro-batches then applying equals one step on the whole batch", async () => {
