@@ -10,10 +10,10 @@ import {
   type Backend,
   collectGarbage,
   type HostTensor,
+  LARGE_STATE_BYTES,
   type StateStore,
   type StepResult,
   TrainingStep,
-  type TrainingStepOptions,
 } from "../runtime/mod.ts";
 import type { AdamWConfig } from "./adamw.ts";
 import { HostAdamW } from "./host_adamw.ts";
@@ -70,6 +70,8 @@ export class HostAdamWStep {
   private constructor(
     private readonly inner: TrainingStep,
     private readonly adam: HostAdamW,
+    /** Collect garbage after each update (large state, as {@linkcode TrainingStep} does). */
+    private readonly large: boolean,
   ) {}
 
   /**
@@ -79,7 +81,6 @@ export class HostAdamWStep {
    * @param backend A backend whose tensors live in host memory.
    * @param graph The gradient graph.
    * @param cfg AdamW hyper-parameters.
-   * @param session Session threads and spinning.
    * @returns The step.
    * @throws {RangeError} If the backend keeps tensors on a device of its own.
    *
@@ -102,7 +103,6 @@ export class HostAdamWStep {
     backend: Backend,
     graph: TrainingGraph,
     cfg: AdamWConfig,
-    session?: TrainingStepOptions["session"],
   ): Promise<HostAdamWStep> {
     if (backend.capabilities.keepsOutputsOnDevice) {
       throw new RangeError(
@@ -114,13 +114,16 @@ export class HostAdamWStep {
     const trainable = graph.graph.parameters.filter((p) => p.trainable);
     const updated = new Set(trainable.map((p) => p.tensor.name));
     const state = new Map<string, Float32Array>();
+    let bytes = 0; // the whole state's, moments included: what an in-graph step would hold
     for (const [name, value] of graph.initialState) {
       state.set(name, updated.has(name) ? value.slice() : value);
+      bytes += value.byteLength * (updated.has(name) ? 3 : 1);
     }
+    const large = bytes >= LARGE_STATE_BYTES;
     const inner = await TrainingStep.create(backend, graph.model, {
       bindings: [],
       state,
-      ...(session ? { session } : {}),
+      session: { arena: !large },
     });
     const adam = new HostAdamW(
       cfg,
@@ -130,7 +133,7 @@ export class HostAdamWStep {
         decay: p.decay,
       })),
     );
-    return new HostAdamWStep(inner, adam);
+    return new HostAdamWStep(inner, adam, large);
   }
 
   /** Where the parameters live, for graphs that read them (evaluation). */
@@ -164,7 +167,7 @@ export class HostAdamWStep {
     grads.clear();
     // The gradients' arrays are garbage now; collected before the next run allocates its own.
     for (const p of this.adam.params) delete outputs[gradientName(p.name)];
-    collectGarbage();
+    if (this.large) collectGarbage();
     return { loss, outputs };
   }
 

@@ -105,7 +105,7 @@ export class TrainingStep {
     options: TrainingStepOptions,
   ): Promise<TrainingStep> {
     const outputs = options.bindings.map((b) => b.output);
-    const large = stateBytes(options) >= ARENA_MAX_STATE_BYTES;
+    const large = stateBytes(options) >= LARGE_STATE_BYTES;
     const session = await backend.createSession(model, {
       arena: !large,
       ...options.session,
@@ -254,7 +254,7 @@ export class TrainingStep {
  * back to the system after each run instead of staying reserved per graph (gpt2-small: 1.5 GB
  * of parameters and moments, GBs of activations at 8 K tokens per step).
  */
-const ARENA_MAX_STATE_BYTES = 256 * 2 ** 20;
+export const LARGE_STATE_BYTES = 256 * 2 ** 20;
 
 /**
  * Frees the replaced state's host buffers now rather than whenever V8 gets to them. On the host
