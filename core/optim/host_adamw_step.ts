@@ -164,7 +164,6 @@ export class HostAdamWStep {
     }
     const gradNorm = Number(outputs.grad_norm!.data[0]);
     this.adam.update(grads, gradNorm, lr, step);
-    grads.clear();
     // The gradients' arrays are garbage now; collected before the next run allocates its own.
     for (const p of this.adam.params) delete outputs[gradientName(p.name)];
     if (this.large) collectGarbage();
